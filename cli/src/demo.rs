@@ -1,0 +1,290 @@
+//! `sitrep demo`: the outage drill. A scripted service on 127.0.0.1 fails for a while and
+//! comes back; the real probe engine, on the embedded store, watches it. The story prints as
+//! it happens, then the figures that matter to the people woken by it.
+//!
+//! Minutes are compressed to seconds (one cycle a second instead of a minute), nothing else
+//! changes: same config parser, same thresholds, same store adapter as `sitrep run`. Later
+//! capabilities (customers asking, replies, pages) add their beats to the same [`Timeline`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::clock::{Clock, SystemClock};
+use shared::config::Config;
+use shared::history::{self, Window};
+use shared::incident::{self, Change, human_duration};
+use shared::probe::cycle::Prober;
+use shared::probe::outcome::Health;
+use shared::store::Store;
+use shared::store::sqlite::SqliteStore;
+use tokio::time::Instant;
+
+use crate::CliError;
+use crate::flaky::{FlakyService, Mode};
+
+/// Time between cycles in the drill (a minute in production).
+const CYCLE: Duration = Duration::from_secs(1);
+/// Cycles before the failure is injected.
+const HEALTHY_CYCLES: u32 = 3;
+/// Cycles the service stays broken.
+const BROKEN_CYCLES: u32 = 8;
+/// Hard stop, whatever happens.
+const MAX_CYCLES: u32 = 30;
+
+/// One line of the story: when, who, what.
+#[derive(Debug, Clone)]
+pub struct Beat {
+    /// Time since the drill started.
+    pub at: Duration,
+    /// Who acts: `vendor`, `probe`, `sitrep`.
+    pub actor: &'static str,
+    /// What happened.
+    pub what: String,
+}
+
+/// The drill's story, printed as it grows.
+#[derive(Debug)]
+pub struct Timeline {
+    start: Instant,
+    beats: Vec<Beat>,
+}
+
+impl Timeline {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            beats: Vec::new(),
+        }
+    }
+
+    /// Adds a beat now and prints it.
+    pub fn beat(&mut self, actor: &'static str, what: impl Into<String>) -> Duration {
+        let beat = Beat {
+            at: self.start.elapsed(),
+            actor,
+            what: what.into(),
+        };
+        println!(
+            "  t+{:>5.1}s  {:<7} {}",
+            beat.at.as_secs_f64(),
+            beat.actor,
+            beat.what
+        );
+        let at = beat.at;
+        self.beats.push(beat);
+        at
+    }
+
+    /// Every beat so far.
+    pub fn beats(&self) -> &[Beat] {
+        &self.beats
+    }
+}
+
+/// The drill's configuration: the same TOML a vendor writes.
+pub fn drill_config(health_url: &str) -> String {
+    format!(
+        r#"# The outage drill: one component, one HTTP check, production thresholds.
+[service]
+name = "Acme Cloud (drill)"
+status_url = "https://status.acme.example"
+
+[probe]
+region = "local"
+
+[[components]]
+id = "api"
+name = "Public API"
+
+[[checks]]
+id = "api-health"
+component = "api"
+kind = "http"
+url = "{health_url}"
+timeout = "800ms"
+conditions = ['[STATUS] == 200', '[BODY].status == "ok"', '[RESPONSE_TIME] < 500']
+failure_threshold = 3
+success_threshold = 2
+"#
+    )
+}
+
+/// Runs the drill and prints it.
+pub async fn run() -> Result<(), CliError> {
+    let service = FlakyService::start(Mode::Healthy)
+        .await
+        .map_err(CliError::other)?;
+    let config = Config::parse(&drill_config(&service.health_url()))
+        .map_err(|e| CliError::Other(format!("the drill's own config is invalid: {e}")))?;
+    let directory = std::env::temp_dir().join(format!("sitrep-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).map_err(CliError::other)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&directory.join("drill.db"), Arc::clone(&clock))
+            .map_err(CliError::other)?,
+    );
+    let check = &config.checks[0];
+    let thresholds = (check.failure_threshold, check.success_threshold);
+    let prober = Prober::new(
+        Arc::new(config),
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        "local",
+    )
+    .map_err(CliError::other)?;
+
+    println!(
+        "sitrep outage drill: a service on {} will fail and recover.",
+        service.address()
+    );
+    println!(
+        "One probe cycle per second stands in for one per minute; down after {} failed checks, recovered after {} good ones.\n",
+        thresholds.0, thresholds.1
+    );
+    let mut story = Timeline::new();
+    story.beat(
+        "vendor",
+        format!("the Public API is healthy at {}", service.health_url()),
+    );
+
+    let mut failed_at = None;
+    let mut fixed_at = None;
+    let mut first_failure = None;
+    let mut first_success = None;
+    let mut opened = None;
+    let mut resolved = None;
+    let mut incident_id = None;
+    let mut ticker = tokio::time::interval(CYCLE);
+    for cycle in 0..MAX_CYCLES {
+        ticker.tick().await;
+        if cycle == HEALTHY_CYCLES {
+            service.set(Mode::Failing);
+            failed_at = Some(story.beat(
+                "vendor",
+                "the Public API starts answering 503 (injected failure)",
+            ));
+        }
+        if cycle == HEALTHY_CYCLES + BROKEN_CYCLES {
+            service.set(Mode::Healthy);
+            fixed_at = Some(story.beat("vendor", "the Public API is fixed (injected recovery)"));
+        }
+        let report = prober.run_cycle(Instant::now() + CYCLE).await;
+        if let Some(error) = report.errors.first() {
+            return Err(CliError::Other(format!(
+                "the drill's store failed: {error}"
+            )));
+        }
+        let result = &report.checks[0];
+        if failed_at.is_some() && first_failure.is_none() && result.outcome.health == Health::Down {
+            first_failure = Some(story.beat(
+                "probe",
+                format!(
+                    "check failed ({} of {}): {}",
+                    1,
+                    thresholds.0,
+                    result.outcome.reason.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+        if fixed_at.is_some() && first_success.is_none() && result.outcome.health == Health::Up {
+            first_success =
+                Some(story.beat("probe", format!("check passed (1 of {})", thresholds.1)));
+        }
+        for change in &report.changes {
+            match change {
+                Change::Opened(i) => {
+                    incident_id = Some(i.id.clone());
+                    opened = Some(story.beat(
+                        "sitrep",
+                        format!(
+                            "incident {} opened: {} ({})",
+                            i.id,
+                            i.title,
+                            i.reason.as_deref().unwrap_or("")
+                        ),
+                    ));
+                }
+                Change::Resolved(i) => {
+                    resolved = Some(story.beat(
+                        "sitrep",
+                        format!(
+                            "incident {} resolved after {}",
+                            i.id,
+                            human_duration(chrono::Duration::seconds(
+                                i.duration_seconds.unwrap_or(0)
+                            ))
+                        ),
+                    ));
+                }
+                Change::Status { .. } | Change::Updated(_) => {}
+            }
+        }
+        if resolved.is_some() {
+            break;
+        }
+    }
+
+    println!();
+    let (Some(failed_at), Some(opened), Some(fixed_at), Some(resolved), Some(id)) =
+        (failed_at, opened, fixed_at, resolved, incident_id)
+    else {
+        return Err(CliError::Other(
+            "the drill did not complete: the incident was not both opened and resolved".into(),
+        ));
+    };
+    println!("Public timeline of incident {id}, as stored:");
+    for entry in incident::timeline(store.as_ref(), &id)
+        .await
+        .map_err(CliError::other)?
+    {
+        println!(
+            "  {}  [{}] {}",
+            entry.at.format("%H:%M:%S%.3f"),
+            entry.status,
+            entry.message
+        );
+    }
+    let samples = history::samples(
+        store.as_ref(),
+        &shared::config::ComponentId::parse("api").map_err(CliError::Other)?,
+        Window::Day,
+        clock.now(),
+    )
+    .await
+    .map_err(CliError::other)?;
+
+    println!("\nFigures:");
+    let seconds = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    let rows = vec![
+        vec![
+            "detection latency (failure -> incident opened)".to_owned(),
+            seconds(opened - failed_at),
+        ],
+        vec![
+            "first failed check after the failure".to_owned(),
+            seconds(first_failure.unwrap_or(opened) - failed_at),
+        ],
+        vec![
+            "recovery latency (fix -> incident resolved)".to_owned(),
+            seconds(resolved - fixed_at),
+        ],
+        vec![
+            "first good check after the fix".to_owned(),
+            seconds(first_success.unwrap_or(resolved) - fixed_at),
+        ],
+        vec!["incident open for".to_owned(), seconds(resolved - opened)],
+        vec![
+            "uptime over the drill".to_owned(),
+            samples
+                .uptime_percent()
+                .map_or("-".into(), |p| format!("{p:.1} %")),
+        ],
+    ];
+    print!("{}", crate::render::table(&["WHAT", "TOOK"], &rows));
+    println!(
+        "\nIn production a cycle is a minute: detection takes about {} min with these thresholds.",
+        thresholds.0
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}

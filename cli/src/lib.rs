@@ -1,0 +1,182 @@
+//! The `sitrep` command's work: each public function is one subcommand.
+#![forbid(unsafe_code)]
+
+pub mod demo;
+pub mod flaky;
+pub mod render;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::clock::{Clock, SystemClock};
+use shared::config::Config;
+use shared::probe::cycle::Prober;
+use shared::store::Store;
+use shared::store::sqlite::SqliteStore;
+
+/// Why a subcommand failed; the message is what the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The configuration is invalid.
+    #[error("{path} is invalid:\n{errors}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Every error, one per line.
+        errors: String,
+    },
+    /// Anything else, in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    fn other(e: impl std::fmt::Display) -> Self {
+        CliError::Other(e.to_string())
+    }
+}
+
+/// Reads and validates a configuration file.
+pub fn load_config(path: &Path) -> Result<(String, Config), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let config = Config::parse(&text).map_err(|errors| CliError::Invalid {
+        path: path.display().to_string(),
+        errors: errors
+            .0
+            .iter()
+            .map(|e| format!("  {}:{e}", path.display()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })?;
+    Ok((text, config))
+}
+
+/// `sitrep validate`: exit 0 with a one-line summary, or every error.
+pub fn validate(path: &Path) -> Result<(), CliError> {
+    let (_, config) = load_config(path)?;
+    println!(
+        "{} is valid: {} component(s), {} check(s), {} maintenance window(s)",
+        path.display(),
+        config.components.len(),
+        config.checks.len(),
+        config.maintenance.len()
+    );
+    Ok(())
+}
+
+/// The region name for local runs: the config's, else `local`.
+fn local_region(config: &Config) -> String {
+    config
+        .probe
+        .region
+        .clone()
+        .unwrap_or_else(|| "local".into())
+}
+
+fn open_store(db: Option<&Path>, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, CliError> {
+    Ok(match db {
+        Some(path) => Arc::new(SqliteStore::open(path, clock).map_err(CliError::other)?),
+        None => Arc::new(SqliteStore::in_memory(clock).map_err(CliError::other)?),
+    })
+}
+
+/// `sitrep probe`: one cycle, printed as a table.
+pub async fn probe_once(path: &Path, db: Option<&Path>) -> Result<(), CliError> {
+    let (_, config) = load_config(path)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = open_store(db, Arc::clone(&clock))?;
+    let region = local_region(&config);
+    let budget = config
+        .checks
+        .iter()
+        .map(|c| c.timeout)
+        .max()
+        .unwrap_or_default()
+        + shared::probe::cycle::STORE_MARGIN
+        + Duration::from_secs(1);
+    let prober = Prober::new(Arc::new(config), store, clock, region).map_err(CliError::other)?;
+    let report = prober.run_cycle(tokio::time::Instant::now() + budget).await;
+    print!("{}", render::cycle_table(&report));
+    if !report.errors.is_empty() {
+        return Err(CliError::Other(report.errors.join("\n")));
+    }
+    Ok(())
+}
+
+/// `sitrep run`: the probe loop on the embedded store until Ctrl-C (or `cycles` cycles).
+pub async fn run(
+    path: &Path,
+    db: &Path,
+    interval: Duration,
+    cycles: Option<u64>,
+) -> Result<(), CliError> {
+    let (_, config) = load_config(path)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = open_store(Some(db), Arc::clone(&clock))?;
+    let region = local_region(&config);
+    println!(
+        "sitrep: probing {} check(s) of {} every {} from region `{region}`; state in {} (Ctrl-C stops)",
+        config.checks.len(),
+        config.service.name,
+        shared::probe::runner::seconds(interval),
+        db.display()
+    );
+    let prober = Prober::new(Arc::new(config), store, Arc::clone(&clock), region)
+        .map_err(CliError::other)?;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut done = 0u64;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+        // A cycle must end before the next one starts, exactly as in Lambda.
+        let report = prober
+            .run_cycle(tokio::time::Instant::now() + interval)
+            .await;
+        print!("{}", render::cycle_line(&report, clock.now()));
+        for error in &report.errors {
+            eprintln!("  error: {error}");
+        }
+        done += 1;
+        if cycles.is_some_and(|n| done >= n) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `sitrep config push`: validate, then store the text in the deployed table.
+pub async fn push_config(path: &Path, table: &str) -> Result<(), CliError> {
+    let (text, config) = load_config(path)?;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = shared::store::dynamodb::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        table,
+        Arc::clone(&clock),
+    );
+    let who = std::env::var("USER").unwrap_or_else(|_| "sitrep".into());
+    let version = shared::config::deployed::push(&store, &text, &who, clock.now())
+        .await
+        .map_err(CliError::other)?;
+    println!(
+        "pushed {} ({} checks) to table {table} as version {version}; the probe picks it up on its next cycle",
+        path.display(),
+        config.checks.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `sitrep`: validate a configuration, probe once, run the probe loop locally, push a
+//! configuration to the deployed table, or watch the outage drill. Parses arguments only;
+//! the work is in the `sitrep_cli` library and the `shared` crate.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// sitrep: know within a minute that a service is down, and say so.
+#[derive(Debug, Parser)]
+#[command(name = "sitrep", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a configuration file; prints every error with its field and line.
+    Validate {
+        /// The TOML configuration.
+        config: PathBuf,
+    },
+    /// Run every check once and print the results as a table.
+    Probe {
+        /// The TOML configuration.
+        config: PathBuf,
+        /// Keep state in this SQLite file (default: in memory, so no history).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Probe on a schedule with the embedded store, printing changes and incidents.
+    Run {
+        /// The TOML configuration.
+        config: PathBuf,
+        /// The SQLite file that holds state between runs.
+        #[arg(long, default_value = "sitrep.db")]
+        db: PathBuf,
+        /// Time between cycles, e.g. `60s`, `30s`, `5m`.
+        #[arg(long, default_value = "60s", value_parser = parse_interval)]
+        interval: Duration,
+        /// Stop after this many cycles (default: until Ctrl-C).
+        #[arg(long)]
+        cycles: Option<u64>,
+    },
+    /// A scripted outage on 127.0.0.1: failure, incident, recovery, resolution, with timings.
+    Demo,
+    /// Manage the configuration deployed to AWS.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration and store it in the sitrep table, where the functions read it.
+    Push {
+        /// The TOML configuration.
+        config: PathBuf,
+        /// The table (the stack's `TableName` output).
+        #[arg(long, env = "SITREP_TABLE")]
+        table: String,
+    },
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    match shared::config::parse_duration(text)? {
+        d if d < Duration::from_secs(1) => Err("the interval must be at least 1s".into()),
+        d => Ok(d),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The commands print their own story; logs are for errors unless RUST_LOG asks for more.
+    shared::logging::init_local("error");
+    let result = match cli.command {
+        Command::Validate { config } => sitrep_cli::validate(&config),
+        Command::Probe { config, db } => sitrep_cli::probe_once(&config, db.as_deref()).await,
+        Command::Run {
+            config,
+            db,
+            interval,
+            cycles,
+        } => sitrep_cli::run(&config, &db, interval, cycles).await,
+        Command::Demo => sitrep_cli::demo::run().await,
+        Command::Config {
+            command: ConfigCommand::Push { config, table },
+        } => sitrep_cli::push_config(&config, &table).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The config exactly as written: serde shapes with source spans, before validation.
+//!
+//! Integers are read as `i64` and ranges checked by the validator, so an out-of-range value
+//! gets sitrep's own message with the field's line rather than a bare serde error.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub service: S<RawService>,
+    pub probe: Option<S<RawProbe>>,
+    #[serde(default)]
+    pub components: Vec<S<RawComponent>>,
+    #[serde(default)]
+    pub checks: Vec<S<RawCheck>>,
+    #[serde(default)]
+    pub maintenance: Vec<S<RawMaintenance>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawService {
+    pub name: S<String>,
+    pub status_url: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProbe {
+    pub concurrency: Option<S<i64>>,
+    pub region: Option<S<String>>,
+    pub quorum: Option<S<toml::Value>>,
+    pub region_freshness: Option<S<String>>,
+    pub raw_retention: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawComponent {
+    pub id: S<String>,
+    pub name: S<String>,
+    pub open_incident_on: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCheck {
+    pub id: S<String>,
+    pub component: S<String>,
+    pub kind: S<String>,
+    // http
+    pub url: Option<S<String>>,
+    pub method: Option<S<String>>,
+    pub headers: Option<S<BTreeMap<String, String>>>,
+    pub body: Option<S<String>>,
+    pub follow_redirects: Option<S<bool>>,
+    // http, tls
+    pub ca_file: Option<S<String>>,
+    // tcp, tls
+    pub host: Option<S<String>>,
+    pub port: Option<S<i64>>,
+    // tls
+    pub server_name: Option<S<String>>,
+    // dns
+    pub name: Option<S<String>>,
+    pub record_type: Option<S<String>>,
+    pub nameserver: Option<S<String>>,
+    // every kind
+    pub timeout: Option<S<String>>,
+    pub degraded_after: Option<S<String>>,
+    pub conditions: Option<Vec<S<String>>>,
+    pub failure_threshold: Option<S<i64>>,
+    pub success_threshold: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMaintenance {
+    pub title: S<String>,
+    pub components: S<Vec<S<String>>>,
+    pub timezone: S<String>,
+    // one-off
+    pub start: Option<S<String>>,
+    pub end: Option<S<String>>,
+    // recurring
+    pub every: Option<S<toml::Value>>,
+    pub at: Option<S<String>>,
+    pub duration: Option<S<String>>,
+}

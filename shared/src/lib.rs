@@ -1,0 +1,23 @@
+//! sitrep's shared crate: the domain, its ports and their adapters.
+//!
+//! Every Lambda function under `functions/` and the `sitrep` command are thin adapters over
+//! the services here, so the same code runs in AWS and on a laptop:
+//!
+//! - [`config`]: the typed, validated configuration (TOML, errors with field and line).
+//! - [`clock`]: the time port; nothing reads the system clock directly.
+//! - [`store`]: the state port with its DynamoDB and embedded (SQLite) adapters.
+//! - [`probe`]: health checks, conditions, hysteresis, quorum and the probe cycle.
+//! - [`maintenance`]: maintenance windows in named time zones.
+//! - [`incident`]: incidents and their public timeline.
+//! - [`history`]: daily and hourly rollups and uptime percentages.
+//! - [`logging`]: `tracing` set up the way Lambda expects.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod config;
+pub mod history;
+pub mod incident;
+pub mod logging;
+pub mod maintenance;
+pub mod probe;
+pub mod store;

@@ -1,0 +1,287 @@
+//! The state port: one small key-value interface with conditional writes, which every
+//! "exactly once" decision in sitrep goes through.
+//!
+//! Two adapters implement [`Store`] and pass one conformance suite (`tests/tests/store_conformance.rs`):
+//! [`dynamodb::DynamoStore`] for AWS and [`sqlite::SqliteStore`] for the local runner.
+//! The model is DynamoDB's: items addressed by a partition key and a sort key, queried by
+//! partition with a sort-key prefix or range, and an optional expiry time. An expired item
+//! is absent for every operation, even before DynamoDB's TTL sweeper has deleted it, so both
+//! adapters behave the same at every instant the injected clock names.
+//!
+//! The key layout lives in [`keys`].
+
+pub mod dynamodb;
+pub mod keys;
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// Attribute names the adapters own; domain attributes may not use them.
+pub const RESERVED_ATTRIBUTES: [&str; 4] = ["pk", "sk", "version", "expires_at"];
+
+/// The address of one item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    /// Partition key: groups the items one query can read.
+    pub pk: String,
+    /// Sort key: orders the items of a partition.
+    pub sk: String,
+}
+
+impl Key {
+    /// A key from its two parts.
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} / {}", self.pk, self.sk)
+    }
+}
+
+/// Domain attributes of an item: JSON values keyed by name.
+pub type Attributes = Map<String, Value>;
+
+/// An item as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Where it lives.
+    pub key: Key,
+    /// Its domain attributes.
+    pub attributes: Attributes,
+    /// Bumped by every write; the token for [`Store::update`].
+    pub version: u64,
+    /// When it stops existing, if ever (whole seconds).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Item {
+    /// A string attribute.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).and_then(Value::as_str)
+    }
+
+    /// An integer attribute.
+    pub fn i64(&self, name: &str) -> Option<i64> {
+        self.attributes.get(name).and_then(Value::as_i64)
+    }
+
+    /// Deserializes the attributes into a domain type.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(Value::Object(self.attributes.clone())).map_err(|e| {
+            StoreError::Malformed {
+                key: self.key.clone(),
+                reason: e.to_string(),
+            }
+        })
+    }
+}
+
+/// An item to write: key, attributes and optional expiry. The adapter assigns the version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    /// Where it goes.
+    pub key: Key,
+    /// Its domain attributes.
+    pub attributes: Attributes,
+    /// When it stops existing, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewItem {
+    /// An item with these attributes and no expiry.
+    pub fn new(key: Key, attributes: Attributes) -> Self {
+        Self {
+            key,
+            attributes,
+            expires_at: None,
+        }
+    }
+
+    /// An item holding a serialized domain value (which must serialize to a JSON object).
+    pub fn encode<T: serde::Serialize>(key: Key, value: &T) -> Result<Self, StoreError> {
+        match serde_json::to_value(value) {
+            Ok(Value::Object(attributes)) => Ok(Self::new(key, attributes)),
+            Ok(other) => Err(StoreError::Malformed {
+                key,
+                reason: format!("expected an object, got {other}"),
+            }),
+            Err(e) => Err(StoreError::Malformed {
+                key,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// The same item, expiring at `at`.
+    pub fn expiring_at(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+}
+
+/// Which sort keys of a partition a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKeys {
+    /// Every item of the partition.
+    All,
+    /// Sort keys that start with this prefix.
+    Prefix(String),
+    /// Sort keys from `from` to `to`, both inclusive.
+    Between {
+        /// Lowest sort key.
+        from: String,
+        /// Highest sort key.
+        to: String,
+    },
+}
+
+/// A read of one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The partition.
+    pub pk: String,
+    /// Which of its sort keys.
+    pub sort_keys: SortKeys,
+    /// Highest sort key first.
+    pub descending: bool,
+    /// At most this many items.
+    pub limit: Option<usize>,
+}
+
+impl Query {
+    /// Every live item of a partition, ascending.
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sort_keys: SortKeys::All,
+            descending: false,
+            limit: None,
+        }
+    }
+
+    /// Items whose sort key starts with `prefix`, ascending.
+    pub fn prefix(pk: impl Into<String>, prefix: impl Into<String>) -> Self {
+        Self {
+            sort_keys: SortKeys::Prefix(prefix.into()),
+            ..Self::partition(pk)
+        }
+    }
+
+    /// Items whose sort key lies in `[from, to]`, ascending.
+    pub fn between(pk: impl Into<String>, from: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            sort_keys: SortKeys::Between {
+                from: from.into(),
+                to: to.into(),
+            },
+            ..Self::partition(pk)
+        }
+    }
+
+    /// Reads highest sort keys first.
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    /// Reads at most `n` items.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A versioned write lost a race: someone else wrote first.
+    #[error("{key} was changed by someone else (expected version {expected})")]
+    Conflict {
+        /// The contested item.
+        key: Key,
+        /// The version the writer had read.
+        expected: u64,
+    },
+    /// A stored item could not be read back as the expected shape.
+    #[error("item {key} is malformed: {reason}")]
+    Malformed {
+        /// The item.
+        key: Key,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A write used an attribute name the store owns.
+    #[error("attribute `{0}` is reserved by the store")]
+    ReservedAttribute(String),
+    /// The backend failed (network, throttling, disk).
+    #[error("store backend failed: {0}")]
+    Backend(String),
+}
+
+/// Whether [`Store::create`] wrote the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// It did not exist (or had expired) and now does.
+    Yes,
+    /// A live item already had that key; nothing was written.
+    AlreadyExists,
+}
+
+/// The state port. Every method is atomic on its own item.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The live item at `key`.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Writes `item` only if no live item has its key: the exactly-once primitive.
+    async fn create(&self, item: NewItem) -> Result<Created, StoreError>;
+
+    /// Replaces the live item at `item.key` only if its version is still `expected_version`;
+    /// returns the new version. Fails with [`StoreError::Conflict`] otherwise.
+    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError>;
+
+    /// Writes `item` whatever was there; returns the new version.
+    async fn put(&self, item: NewItem) -> Result<u64, StoreError>;
+
+    /// Reads live items of one partition.
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError>;
+
+    /// Atomically adds each delta to its counter attribute, creating the item (with
+    /// `expires_at`, if given) when it is absent or expired; returns every counter's new value.
+    async fn increment(
+        &self,
+        key: &Key,
+        deltas: &[(&str, i64)],
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<BTreeMap<String, i64>, StoreError>;
+
+    /// Removes the item at `key`, if any.
+    async fn delete(&self, key: &Key) -> Result<(), StoreError>;
+}
+
+/// Rejects attribute names the adapters own.
+pub(crate) fn check_attributes(attributes: &Attributes) -> Result<(), StoreError> {
+    match attributes
+        .keys()
+        .find(|name| RESERVED_ATTRIBUTES.contains(&name.as_str()))
+    {
+        Some(name) => Err(StoreError::ReservedAttribute(name.clone())),
+        None => Ok(()),
+    }
+}
+
+/// Whether an item with this expiry is gone at `now` (DynamoDB TTL semantics, whole seconds).
+pub(crate) fn is_expired(expires_at: Option<i64>, now: DateTime<Utc>) -> bool {
+    expires_at.is_some_and(|at| at <= now.timestamp())
+}
