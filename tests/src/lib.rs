@@ -1,1 +1,59 @@
-//! Cross-crate test support.
+//! Support for sitrep's cross-crate tests: the DynamoDB endpoint (moto, started by
+//! `scripts/test`), fresh tables, and stores on a manual clock.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use shared::clock::ManualClock;
+use shared::store::Store;
+use shared::store::dynamodb::DynamoStore;
+use shared::store::sqlite::SqliteStore;
+
+/// A fixed, ordinary instant to start manual clocks at.
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+        .single()
+        .expect("a valid date")
+}
+
+/// A DynamoDB client for the moto server `scripts/test` started.
+///
+/// Panics when `AWS_ENDPOINT_URL` is unset: these tests must never reach real AWS, and must
+/// never pass silently without running.
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "AWS_ENDPOINT_URL must point at the local moto server (got `{endpoint}`): run scripts/test"
+    );
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// A new, empty table on moto with sitrep's layout; its name is unique to this process.
+pub async fn fresh_table(client: &aws_sdk_dynamodb::Client) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "sitrep-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    DynamoStore::create_table(client, &name)
+        .await
+        .expect("moto creates the table");
+    name
+}
+
+/// A DynamoDB store on a fresh moto table, reading time from `clock`.
+pub async fn dynamo_store(clock: &ManualClock) -> Arc<dyn Store> {
+    let client = dynamodb().await;
+    let table = fresh_table(&client).await;
+    Arc::new(DynamoStore::new(client, table, Arc::new(clock.clone())))
+}
+
+/// An in-memory SQLite store reading time from `clock`.
+pub fn sqlite_store(clock: &ManualClock) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).expect("sqlite opens"))
+}
