@@ -1,0 +1,123 @@
+//! Racing probe cycles on DynamoDB (moto): two invocations that see the same outage at the
+//! same moment open exactly one incident, and racing recoveries resolve it exactly once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::clock::{Clock, ManualClock};
+use shared::config::Config;
+use shared::incident::{self, Change};
+use shared::probe::cycle::Prober;
+use shared::store::{Query, keys};
+use sitrep_cli::flaky::{FlakyService, Mode};
+use sitrep_tests::{dynamo_store, epoch};
+
+fn config(url: &str) -> Config {
+    Config::parse(&format!(
+        r#"
+[service]
+name = "Acme Cloud"
+status_url = "https://status.acme.example"
+
+[[components]]
+id = "api"
+name = "Public API"
+
+[[checks]]
+id = "api-health"
+component = "api"
+kind = "http"
+url = "{url}"
+timeout = "2s"
+failure_threshold = 1
+success_threshold = 1
+"#
+    ))
+    .expect("valid config")
+}
+
+fn count(changes: &[Change], opened: bool) -> usize {
+    changes
+        .iter()
+        .filter(|c| {
+            matches!(
+                (c, opened),
+                (Change::Opened(_), true) | (Change::Resolved(_), false)
+            )
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_cycles_open_exactly_one_incident() {
+    let service = FlakyService::start(Mode::Failing).await.unwrap();
+    let config = Arc::new(config(&service.health_url()));
+    // Several rounds, each on a fresh table, so the race is won by either side at least once.
+    for round in 0..5 {
+        let clock = ManualClock::new(epoch());
+        let store = dynamo_store(&clock).await;
+        let prober = |region: &str| {
+            Prober::new(
+                Arc::clone(&config),
+                Arc::clone(&store),
+                Arc::new(clock.clone()),
+                region,
+            )
+            .unwrap()
+        };
+        // Same region: two overlapping invocations of one deployment.
+        let (a, b) = (prober("us-east-1"), prober("us-east-1"));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let (ra, rb) = tokio::join!(a.run_cycle(deadline), b.run_cycle(deadline));
+        assert!(
+            ra.errors.is_empty() && rb.errors.is_empty(),
+            "{:?} {:?}",
+            ra.errors,
+            rb.errors
+        );
+
+        let opened = count(&ra.changes, true) + count(&rb.changes, true);
+        assert_eq!(
+            opened, 1,
+            "round {round}: exactly one cycle opens the incident"
+        );
+        let index = store
+            .query(&Query::partition(keys::INCIDENT_INDEX))
+            .await
+            .unwrap();
+        assert_eq!(index.len(), 1, "round {round}: one incident stored");
+        let recent = incident::recent(store.as_ref(), 10).await.unwrap();
+        assert_eq!(recent.len(), 1);
+        let timeline = incident::timeline(store.as_ref(), &recent[0].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            timeline.len(),
+            1,
+            "round {round}: one opening entry: {timeline:?}"
+        );
+
+        // Both see the recovery at once: it is resolved exactly once.
+        service.set(Mode::Healthy);
+        clock.advance(chrono::Duration::minutes(1));
+        let (ra, rb) = tokio::join!(a.run_cycle(deadline), b.run_cycle(deadline));
+        assert_eq!(
+            count(&ra.changes, false) + count(&rb.changes, false),
+            1,
+            "round {round}"
+        );
+        let resolved = incident::load(store.as_ref(), &recent[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(resolved.resolved_at, Some(clock.now()));
+        assert_eq!(
+            incident::timeline(store.as_ref(), &recent[0].id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        service.set(Mode::Failing);
+    }
+}
