@@ -68,6 +68,15 @@ pub fn cycle_table(report: &CycleReport) -> String {
     for change in &report.changes {
         out.push_str(&format!("{}\n", describe_change(change)));
     }
+    if report
+        .checks
+        .iter()
+        .any(|c| c.outcome.health != Health::Up && c.local_status == Health::Up)
+    {
+        out.push_str(
+            "\nA check changes status only after `failure_threshold` results in a row (default 3):\nuse `sitrep run` to watch it over time.\n",
+        );
+    }
     out
 }
 

@@ -171,8 +171,8 @@ pub fn agree(
         status: Health::Up,
         reason: None,
         reporting,
-        agreeing: reporting
-            - u32::try_from(fresh.iter().filter(|s| s.status != Health::Up).count()).unwrap_or(0),
+        agreeing: u32::try_from(fresh.iter().filter(|s| s.status == Health::Up).count())
+            .unwrap_or(0),
     }
 }
 
