@@ -56,7 +56,17 @@ pub fn load_config(path: &Path) -> Result<(String, Config), CliError> {
         errors: errors
             .0
             .iter()
-            .map(|e| format!("  {}:{e}", path.display()))
+            // `file:line:column: field: message`, the form editors and CI annotate.
+            .map(|e| {
+                format!(
+                    "  {}:{}:{}: {}: {}",
+                    path.display(),
+                    e.line,
+                    e.column,
+                    e.field,
+                    e.message
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n"),
     })?;

@@ -74,7 +74,8 @@ pub(super) struct RawCheck {
     // every kind
     pub timeout: Option<S<String>>,
     pub degraded_after: Option<S<String>>,
-    pub conditions: Option<Vec<S<String>>>,
+    // Spanned as a whole so an empty list can be pointed at.
+    pub conditions: Option<S<Vec<S<String>>>>,
     pub failure_threshold: Option<S<i64>>,
     pub success_threshold: Option<S<i64>>,
 }

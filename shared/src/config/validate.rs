@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use super::raw::{RawCheck, RawComponent, RawConfig, RawMaintenance, RawProbe};
 use super::{
@@ -49,7 +50,9 @@ struct Errors<'a> {
 
 impl<'a> Errors<'a> {
     fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.source.len());
+        // Offsets are computed, not only taken from the parser; one that lands inside a
+        // multi-byte character must still give a position rather than panic on the slice.
+        let offset = floor_char_boundary(self.source, offset);
         let before = &self.source[..offset];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -90,8 +93,7 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         Ok(raw) => raw,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_owned();
-            let field = field_of_serde_error(source, &span, &message);
+            let (field, message) = describe_toml_error(source, &span, e.message().trim());
             errors.at(span, field, message);
             return Err(errors.finish().err().unwrap_or(ConfigErrors(Vec::new())));
         }
@@ -141,22 +143,27 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
     let mut checks = Vec::new();
     let mut check_ids = HashSet::new();
     for (i, check) in raw.checks.into_iter().enumerate() {
-        let id_span = check.get_ref().id.span();
+        let id = check.get_ref().id.clone();
+        // Judged on the id alone: a duplicate is worth reporting even when the rest of the
+        // check has errors of its own.
+        if let Ok(parsed) = CheckId::parse(id.get_ref())
+            && !check_ids.insert(parsed)
+        {
+            errors.at(
+                id.span(),
+                format!("checks[{i}].id"),
+                format!("duplicate check id `{}`", id.get_ref()),
+            );
+        }
         if let Some(c) = check_of(i, check.into_inner(), &component_ids, &mut errors) {
-            if !check_ids.insert(c.id.clone()) {
-                errors.at(
-                    id_span,
-                    format!("checks[{i}].id"),
-                    format!("duplicate check id `{}`", c.id),
-                );
-            }
             checks.push(c);
         }
     }
 
     let mut windows = Vec::new();
     for (i, window) in raw.maintenance.into_iter().enumerate() {
-        if let Some(w) = window_of(i, window.into_inner(), &component_ids, &mut errors) {
+        let span = window.span();
+        if let Some(w) = window_of(i, span, window.into_inner(), &component_ids, &mut errors) {
             windows.push(w);
         }
     }
@@ -173,27 +180,202 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
     })
 }
 
-/// Names the field a serde error is about, from its message or the key under its span.
-fn field_of_serde_error(source: &str, span: &Range<usize>, message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some(name) = rest.split('`').next()
-    {
-        return name.to_owned();
+/// Names the field a TOML error is about, as a dotted path (`checks[1].urll`), and words the
+/// message for people who write TOML rather than Rust.
+///
+/// serde's errors know the key but not which table it sits in, and `urll` alone does not say
+/// which of forty checks has the typo; so the text is parsed again, leniently, only to find the
+/// key or value whose span the error carries.
+fn describe_toml_error(source: &str, span: &Range<usize>, message: &str) -> (String, String) {
+    let (document, syntax_errors) = DeTable::parse_recoverable(source);
+    let document = document.get_ref();
+    // A syntax error's span is a position in broken text; no node of the recovered document
+    // is about it, though one may happen to share it.
+    let syntax = !syntax_errors.is_empty();
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    if let Some(missing) = missing.filter(|_| !syntax) {
+        // The span is the header of the table that lacks the field; the root has an empty one.
+        let table = if span.is_empty() {
+            String::new()
+        } else {
+            node_at(document, span, "").map_or_else(String::new, |(path, _)| path)
+        };
+        return (join_path(&table, missing), message.to_owned());
     }
-    if let Some(rest) = message.strip_prefix("missing field `")
-        && let Some(name) = rest.split('`').next()
-    {
-        return name.to_owned();
+    if let Some((path, value)) = node_at(document, span, "").filter(|_| !syntax) {
+        if let Some((section, hint)) = shape_mistake(document, &path) {
+            return (section.to_owned(), hint);
+        }
+        return (path, plain_type_words(message, value));
     }
-    // Otherwise the span covers the value: the key is what precedes `=` on that line.
-    let line_start = source[..span.start.min(source.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = &source[line_start..span.start.min(source.len())];
-    match line.split_once('=') {
-        Some((key, _)) if !key.trim().is_empty() => key.trim().to_owned(),
-        _ => "config".to_owned(),
+    // A syntax error: no node carries its span. The key is what precedes `=` on its line (the
+    // error may be in the key or in the value), in the table whose header is on a line above.
+    let start = floor_char_boundary(source, span.start);
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = source[line_start..].split('\n').next().unwrap_or_default();
+    if let Some(header) = line.trim_start().strip_prefix('[') {
+        // The error is in a `[table]` header: the table is what it is about.
+        let name = header.trim_start_matches('[').split([']', '#']).next();
+        let name = name.map(str::trim).filter(|name| !name.is_empty());
+        return (name.unwrap_or("config").to_owned(), message.to_owned());
     }
+    let key = line
+        .split_once('=')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && !key.starts_with('#'));
+    let table = enclosing_table(source, document, line_start);
+    let field = match key {
+        Some(key) => join_path(&table, key),
+        None if !table.is_empty() => table,
+        None => "config".to_owned(),
+    };
+    (field, message.to_owned())
+}
+
+/// A section written with the wrong brackets, `[[service]]` or `[checks]`, when the error at
+/// `path` is inside it. serde's own words for these are misleading ("expected a string").
+fn shape_mistake(document: &DeTable<'_>, path: &str) -> Option<(&'static str, String)> {
+    const SECTIONS: [(&str, bool); 5] = [
+        ("service", false),
+        ("probe", false),
+        ("components", true),
+        ("checks", true),
+        ("maintenance", true),
+    ];
+    SECTIONS.iter().find_map(|&(name, many)| {
+        let inside = path == name
+            || path
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(['[', '.']));
+        let value = document.get(name)?;
+        match value.get_ref() {
+            DeValue::Array(_) if inside && !many => Some((
+                name,
+                format!("`{name}` is a single table: write `[{name}]`, not `[[{name}]]`"),
+            )),
+            DeValue::Table(_) if inside && many => Some((
+                name,
+                format!(
+                    "`{name}` is a list of tables: write `[[{name}]]` for each one, not `[{name}]`"
+                ),
+            )),
+            _ => None,
+        }
+    })
+}
+
+fn join_path(table: &str, key: &str) -> String {
+    if table.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{table}.{key}")
+    }
+}
+
+/// The largest char boundary at or before `offset`.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The path of the deepest key or value whose span is exactly `span`, with the value when it
+/// is the value that matched. Table values span only their `[header]`, so every table is
+/// searched rather than only those whose span contains the error.
+fn node_at<'a>(
+    table: &'a DeTable<'a>,
+    span: &Range<usize>,
+    prefix: &str,
+) -> Option<(String, Option<&'a DeValue<'a>>)> {
+    table.iter().find_map(|(key, value)| {
+        let path = join_path(prefix, key.get_ref());
+        node_in_value(value, span, &path)
+            .or_else(|| (key.span() == *span).then(|| (path.clone(), None)))
+            .or_else(|| (value.span() == *span).then(|| (path, Some(value.get_ref()))))
+    })
+}
+
+fn node_in_value<'a>(
+    value: &'a Spanned<DeValue<'a>>,
+    span: &Range<usize>,
+    path: &str,
+) -> Option<(String, Option<&'a DeValue<'a>>)> {
+    match value.get_ref() {
+        DeValue::Table(table) => node_at(table, span, path),
+        DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let path = format!("{path}[{i}]");
+            node_in_value(item, span, &path)
+                .or_else(|| (item.span() == *span).then(|| (path, Some(item.get_ref()))))
+        }),
+        _ => None,
+    }
+}
+
+/// The path of the `[table]` or `[[table]]` whose header is the last one that starts before
+/// `offset`, or "" for the root.
+fn enclosing_table(source: &str, document: &DeTable<'_>, offset: usize) -> String {
+    fn visit(
+        source: &str,
+        table: &DeTable<'_>,
+        prefix: &str,
+        offset: usize,
+        best: &mut Option<(usize, String)>,
+    ) {
+        for (key, value) in table {
+            let path = join_path(prefix, key.get_ref());
+            let items: Vec<(String, &Spanned<DeValue<'_>>)> = match value.get_ref() {
+                DeValue::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (format!("{path}[{i}]"), item))
+                    .collect(),
+                _ => vec![(path, value)],
+            };
+            for (path, item) in items {
+                let DeValue::Table(inner) = item.get_ref() else {
+                    continue;
+                };
+                let start = item.span().start;
+                // Only headers open a table for the lines below; inline tables and dotted
+                // keys do not.
+                let header = source.get(start..).is_some_and(|s| s.starts_with('['));
+                if header && start < offset && best.as_ref().is_none_or(|(b, _)| start >= *b) {
+                    *best = Some((start, path.clone()));
+                }
+                visit(source, inner, &path, offset, best);
+            }
+        }
+    }
+    let mut best = None;
+    visit(source, document, "", offset, &mut best);
+    best.map(|(_, path)| path).unwrap_or_default()
+}
+
+/// serde names Rust types (`i64`, `struct RawCheck`, `sequence`); TOML calls them integer,
+/// table and array. A date-time written without quotes reaches serde as a map, which would
+/// read as nonsense, so it is named for what the user wrote.
+fn plain_type_words(message: &str, value: Option<&DeValue<'_>>) -> String {
+    let mut text = message
+        .replace("expected i64", "expected an integer")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a table");
+    if let Some(at) = text.find("expected struct ") {
+        text.replace_range(at.., "expected a table");
+    }
+    let found = match value {
+        Some(DeValue::Datetime(_)) => "date-time",
+        _ => "table",
+    };
+    text = text.replace("invalid type: map", &format!("invalid type: {found}"));
+    if matches!(value, Some(DeValue::Datetime(_))) && text.ends_with("expected a string") {
+        text.push_str(" (write it in quotes; the time zone is given by `timezone`)");
+    }
+    text
 }
 
 fn http_url(text: &str) -> Result<Url, String> {
@@ -425,6 +607,7 @@ fn check_of(
         ("nameserver", raw.nameserver.as_ref().map(Spanned::span)),
     ];
     let allowed = allowed_fields(kind);
+    let article = if kind == CheckKind::Http { "an" } else { "a" };
     for (name, span) in present {
         if let Some(span) = span
             && !allowed.contains(&name)
@@ -433,7 +616,7 @@ fn check_of(
                 span,
                 field(name),
                 format!(
-                    "`{name}` is not used by a {kind} check (it takes: {})",
+                    "`{name}` is not used by {article} {kind} check (it takes: {})",
                     allowed.join(", ")
                 ),
             );
@@ -603,8 +786,9 @@ fn check_of(
         }
     };
 
+    // None when the timeout is invalid (and reported).
     let timeout = match &raw.timeout {
-        None => DEFAULT_TIMEOUT,
+        None => Some(DEFAULT_TIMEOUT),
         Some(t) => match duration_field(t, field("timeout"), errors) {
             Some(d) if d.is_zero() || d > MAX_TIMEOUT => {
                 errors.at(
@@ -612,14 +796,16 @@ fn check_of(
                     field("timeout"),
                     "must be more than 0 and at most 60s",
                 );
-                DEFAULT_TIMEOUT
+                None
             }
-            Some(d) => d,
-            None => DEFAULT_TIMEOUT,
+            other => other,
         },
     };
     let degraded_after = raw.degraded_after.as_ref().and_then(|d| {
         let value = duration_field(d, field("degraded_after"), errors)?;
+        // Against an invalid timeout there is nothing to compare with: measuring against the
+        // default instead would blame this field for the timeout's mistake.
+        let timeout = timeout?;
         if value >= timeout {
             errors.at(
                 d.span(),
@@ -637,15 +823,15 @@ fn check_of(
     let mut conditions = Vec::new();
     match &raw.conditions {
         None => conditions = Condition::defaults_for(kind),
-        Some(list) if list.is_empty() => {
+        Some(list) if list.get_ref().is_empty() => {
             errors.at(
-                raw.kind.span(),
+                list.span(),
                 field("conditions"),
                 "must list at least one condition, or be left out for the defaults",
             );
         }
         Some(list) => {
-            for (j, text) in list.iter().enumerate() {
+            for (j, text) in list.get_ref().iter().enumerate() {
                 let span = text.span();
                 match Condition::parse(text.get_ref()) {
                     Ok(condition) => match condition.check_applies_to(kind) {
@@ -657,15 +843,8 @@ fn check_of(
                         ),
                     },
                     Err(e) => {
-                        // Point at the character inside the quoted string (+1 for the quote).
-                        let offset = span.start
-                            + 1
-                            + text
-                                .get_ref()
-                                .chars()
-                                .take(e.column.saturating_sub(1))
-                                .map(char::len_utf8)
-                                .sum::<usize>();
+                        let offset =
+                            offset_in_string(errors.source, span, e.column.saturating_sub(1));
                         errors.at(
                             offset..offset,
                             format!("checks[{i}].conditions[{j}]"),
@@ -699,7 +878,7 @@ fn check_of(
         id: id?,
         component: component?,
         target: target?,
-        timeout,
+        timeout: timeout?,
         degraded_after,
         conditions,
         failure_threshold,
@@ -707,8 +886,72 @@ fn check_of(
     })
 }
 
+/// The byte offset in `source` of character `index` (0-based) of the string whose token spans
+/// `token`: `"…"`, `'…'`, `"""…"""` or `'''…'''`. Escapes (`\"`, `\\`, `\u00e9`) and
+/// line-ending backslashes make the text differ from the source, so counting characters of
+/// the text from the opening quote would point at the wrong column, or inside a character.
+/// An index past the end gives the closing quote.
+fn offset_in_string(source: &str, token: Range<usize>, index: usize) -> usize {
+    let Some(raw) = source.get(token.clone()) else {
+        return token.start;
+    };
+    let (open, literal) = if raw.starts_with("\"\"\"") {
+        (3, false)
+    } else if raw.starts_with("'''") {
+        (3, true)
+    } else {
+        (1, raw.starts_with('\''))
+    };
+    let close = raw.len().saturating_sub(open).max(open);
+    let Some(body) = raw.get(open..close) else {
+        return token.start;
+    };
+    let mut chars = body.char_indices().peekable();
+    // A newline right after a multi-line string's opening quotes is not part of the text.
+    if open == 3 {
+        if body.starts_with("\r\n") {
+            chars.next();
+            chars.next();
+        } else if body.starts_with('\n') {
+            chars.next();
+        }
+    }
+    let mut seen = 0;
+    while let Some((at, c)) = chars.next() {
+        if c == '\\' && !literal {
+            match chars.peek().map(|&(_, next)| next) {
+                // A line-ending backslash: it and the white space after it are no text.
+                Some(next) if next.is_whitespace() => {
+                    while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
+                    continue;
+                }
+                Some(kind) => {
+                    let digits = match kind {
+                        'x' => 2,
+                        'u' => 4,
+                        'U' => 8,
+                        _ => 0,
+                    };
+                    for _ in 0..=digits {
+                        chars.next();
+                    }
+                }
+                None => {}
+            }
+        }
+        if seen == index {
+            return token.start + open + at;
+        }
+        seen += 1;
+    }
+    token.start + open + body.len()
+}
+
+/// `header` is the span of the window's `[[maintenance]]` line, where errors about a field
+/// that is missing point.
 fn window_of(
     i: usize,
+    header: Range<usize>,
     raw: RawMaintenance,
     components: &HashSet<ComponentId>,
     errors: &mut Errors<'_>,
@@ -750,15 +993,20 @@ fn window_of(
     };
     let one_off = raw.start.is_some() || raw.end.is_some();
     let recurring = raw.every.is_some() || raw.at.is_some() || raw.duration.is_some();
-    let whole = raw.title.span();
     let schedule = match (one_off, recurring) {
         (true, true) => {
-            errors.at(whole.clone(), field("start"), "a window is either one-off (`start`, `end`) or recurring (`every`, `at`, `duration`), not both");
+            // Pointed at the one-off field actually written, so field and line agree.
+            let (name, span) = match (&raw.start, &raw.end) {
+                (Some(start), _) => ("start", start.span()),
+                (None, Some(end)) => ("end", end.span()),
+                (None, None) => ("start", header.clone()),
+            };
+            errors.at(span, field(name), "a window is either one-off (`start`, `end`) or recurring (`every`, `at`, `duration`), not both");
             None
         }
         (false, false) => {
             errors.at(
-                whole.clone(),
+                header.clone(),
                 field("start"),
                 "a window needs `start` and `end`, or `every`, `at` and `duration`",
             );
@@ -769,7 +1017,7 @@ fn window_of(
                 match value {
                     None => {
                         errors.at(
-                            whole.clone(),
+                            header.clone(),
                             field(name),
                             format!("a one-off window needs `{name}`"),
                         );
@@ -791,7 +1039,7 @@ fn window_of(
             let days = match &raw.every {
                 None => {
                     errors.at(
-                        whole.clone(),
+                        header.clone(),
                         field("every"),
                         "a recurring window needs `every` (\"day\" or a list of weekdays)",
                     );
@@ -803,6 +1051,16 @@ fn window_of(
                         .map(|d| vec![d])
                         .map_err(|m| errors.at(every.span(), field("every"), m))
                         .ok(),
+                    // An empty list would mean "every day" (the schedule's empty set), which
+                    // is surely not what someone who wrote a list meant.
+                    toml::Value::Array(list) if list.is_empty() => {
+                        errors.at(
+                            every.span(),
+                            field("every"),
+                            "must list at least one weekday, or be \"day\"",
+                        );
+                        None
+                    }
                     toml::Value::Array(list) => {
                         let mut days = Vec::new();
                         let mut ok = true;
@@ -838,7 +1096,7 @@ fn window_of(
             let at = match &raw.at {
                 None => {
                     errors.at(
-                        whole.clone(),
+                        header.clone(),
                         field("at"),
                         "a recurring window needs `at` (local time of day, e.g. \"02:00\")",
                     );
@@ -851,7 +1109,7 @@ fn window_of(
             let duration = match &raw.duration {
                 None => {
                     errors.at(
-                        whole.clone(),
+                        header.clone(),
                         field("duration"),
                         "a recurring window needs `duration` (e.g. \"2h\")",
                     );
@@ -872,7 +1130,19 @@ fn window_of(
         }
     }?;
     if let Err(message) = schedule.validate() {
-        errors.at(whole, field("schedule"), message);
+        // Named after the field the rule is about: a one-off's rules are about `end` (after
+        // `start`, not in the same gap); a recurring window's about repeated weekdays or
+        // `duration`. Every field named here was written, or there would be no schedule.
+        let (name, span) = match &schedule {
+            Schedule::OneOff { .. } => ("end", raw.end.as_ref().map(Spanned::span)),
+            Schedule::Recurring { days, .. }
+                if days.iter().enumerate().any(|(k, d)| days[..k].contains(d)) =>
+            {
+                ("every", raw.every.as_ref().map(Spanned::span))
+            }
+            Schedule::Recurring { .. } => ("duration", raw.duration.as_ref().map(Spanned::span)),
+        };
+        errors.at(span.unwrap_or(header), field(name), message);
         return None;
     }
     Some(MaintenanceWindow {

@@ -384,6 +384,11 @@ fn http_error(e: &reqwest::Error, url: &reqwest::Url, budget: Duration) -> Strin
     let mut source = e.source();
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            // A failed handshake arrives as a rustls error inside io::Errors, which the
+            // source chain skips; without this a certificate problem reads as a connect error.
+            if let Some(tls) = rustls_inside(io) {
+                return format!("TLS handshake with {url} failed: {}", rustls_words(tls));
+            }
             let host = url.host_str().unwrap_or("?");
             let port = url.port_or_known_default().unwrap_or(0);
             return connect_error(io, &format!("{host}:{port}"));
@@ -409,12 +414,20 @@ fn http_error(e: &reqwest::Error, url: &reqwest::Url, budget: Duration) -> Strin
 }
 
 fn tls_words(e: &std::io::Error) -> String {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+    match rustls_inside(e) {
         Some(tls) => rustls_words(tls),
         None => e.to_string(),
+    }
+}
+
+/// The rustls error wrapped in `e`, looking through io::Errors wrapped in io::Errors (HTTP
+/// connectors wrap the handshake's own). `io::Error::source()` returns the wrapped error's
+/// source, never the wrapped error itself, so the source chain cannot find it.
+fn rustls_inside(e: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = e.get_ref()?;
+    match inner.downcast_ref::<rustls::Error>() {
+        Some(tls) => Some(tls),
+        None => rustls_inside(inner.downcast_ref::<std::io::Error>()?),
     }
 }
 
