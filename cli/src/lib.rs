@@ -172,7 +172,7 @@ pub async fn run(
 /// `sitrep config push`: validate, then store the text in the deployed table.
 pub async fn push_config(path: &Path, table: &str) -> Result<(), CliError> {
     let (text, config) = load_config(path)?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = shared::aws::sdk_config().await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = shared::store::dynamodb::DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

@@ -10,9 +10,11 @@
 //! - [`maintenance`]: maintenance windows in named time zones.
 //! - [`incident`]: incidents and their public timeline.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
+//! - [`aws`]: the AWS SDK configuration every binary shares.
 //! - [`logging`]: `tracing` set up the way Lambda expects.
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod history;

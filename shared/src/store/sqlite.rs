@@ -1,13 +1,19 @@
 //! The embedded store: SQLite through rusqlite, for the local runner and the demo.
 //!
 //! One table mirrors the DynamoDB layout (`pk`, `sk`, `version`, `expires_at`, and the domain
-//! attributes as one JSON document). Each operation is one transaction (`BEGIN IMMEDIATE`),
-//! so conditional writes are atomic even when two processes share the file. Calls run on
-//! tokio's blocking pool because SQLite does disk I/O.
+//! attributes as one JSON document).
+//!
+//! One writer thread owns the connection and applies operations in arrival order. Whatever
+//! queued up while it was busy goes into one `BEGIN IMMEDIATE` transaction (group commit),
+//! each operation inside its own savepoint, and nobody hears back before the commit: a
+//! probe cycle's thousand small writes cost a few commits, not a thousand, and no operation
+//! blocks a tokio worker. Immediate transactions keep conditional writes atomic even when two
+//! processes share the file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::mpsc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -19,11 +25,92 @@ use super::{
 };
 use crate::clock::Clock;
 
-/// SQLite-backed [`Store`].
+/// SQLite-backed [`Store`]; clones share one writer thread, which ends with the last clone.
 #[derive(Clone)]
 pub struct SqliteStore {
-    connection: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
     clock: Arc<dyn Clock>,
+}
+
+/// Most operations committed together.
+const MAX_BATCH: usize = 512;
+
+/// Sends an operation's result once its transaction has committed (or failed to).
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// One queued operation.
+trait Job: Send {
+    /// Runs inside the batch's transaction; the result waits for the commit.
+    fn run(self: Box<Self>, tx: &rusqlite::Transaction<'_>) -> Deliver;
+    /// Reports that the batch could not even start.
+    fn fail(self: Box<Self>, error: String);
+}
+
+struct Work<T, F> {
+    work: F,
+    reply: tokio::sync::oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Work<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send,
+{
+    fn run(self: Box<Self>, tx: &rusqlite::Transaction<'_>) -> Deliver {
+        // A savepoint per operation: one that fails halfway leaves no trace, and the rest of
+        // the batch still commits.
+        let Work { work, reply } = *self;
+        let result = tx
+            .execute_batch("SAVEPOINT operation")
+            .map_err(backend)
+            .and_then(|()| {
+                let result = work(tx);
+                let end = if result.is_ok() {
+                    "RELEASE operation"
+                } else {
+                    "ROLLBACK TO operation; RELEASE operation"
+                };
+                tx.execute_batch(end).map_err(backend)?;
+                result
+            });
+        Box::new(move |commit_error| {
+            let _ = reply.send(match commit_error {
+                None => result,
+                Some(error) => Err(StoreError::Backend(error.to_owned())),
+            });
+        })
+    }
+
+    fn fail(self: Box<Self>, error: String) {
+        let _ = self.reply.send(Err(StoreError::Backend(error)));
+    }
+}
+
+/// The writer thread: drains the queue into batches until every sender is gone.
+fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => {
+                let deliveries: Vec<Deliver> = batch.into_iter().map(|job| job.run(&tx)).collect();
+                let commit_error = tx.commit().err().map(|e| e.to_string());
+                for deliver in deliveries {
+                    deliver(commit_error.as_deref());
+                }
+            }
+            Err(e) => {
+                for job in batch {
+                    job.fail(e.to_string());
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -69,10 +156,12 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         connection.execute_batch(SCHEMA).map_err(backend)?;
-        Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
-            clock,
-        })
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sitrep-sqlite".into())
+            .spawn(move || write_loop(connection, queue))
+            .map_err(backend)?;
+        Ok(Self { jobs, clock })
     }
 
     /// Deletes expired items; DynamoDB's TTL sweeper does this on AWS.
@@ -88,26 +177,18 @@ impl SqliteStore {
         .await
     }
 
-    /// Runs `work` in one immediate transaction on the blocking pool.
+    /// Queues `work` for the writer thread and waits until its batch has committed.
     async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            let mut connection = connection
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let value = work(&tx)?;
-            tx.commit().map_err(backend)?;
-            Ok(value)
-        })
-        .await
-        .map_err(backend)?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Backend("the SQLite writer thread has stopped".into());
+        self.jobs
+            .send(Box::new(Work { work, reply }))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
@@ -115,13 +196,13 @@ impl SqliteStore {
 type Row = (i64, Option<i64>, String);
 
 fn read_row(tx: &rusqlite::Transaction<'_>, key: &Key) -> Result<Option<Row>, StoreError> {
-    tx.query_row(
-        "SELECT version, expires_at, attributes FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )
-    .optional()
-    .map_err(backend)
+    tx.prepare_cached("SELECT version, expires_at, attributes FROM items WHERE pk = ?1 AND sk = ?2")
+        .map_err(backend)?
+        .query_row(params![key.pk, key.sk], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()
+        .map_err(backend)
 }
 
 fn live_row(
@@ -156,18 +237,19 @@ fn write_row(
     version: u64,
 ) -> Result<(), StoreError> {
     let attributes = serde_json::to_string(&item.attributes).map_err(backend)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO items (pk, sk, version, expires_at, attributes) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (pk, sk) DO UPDATE SET version = excluded.version,
              expires_at = excluded.expires_at, attributes = excluded.attributes",
-        params![
-            item.key.pk,
-            item.key.sk,
-            i64::try_from(version).map_err(backend)?,
-            item.expires_at.map(|t| t.timestamp()),
-            attributes
-        ],
     )
+    .map_err(backend)?
+    .execute(params![
+        item.key.pk,
+        item.key.sk,
+        i64::try_from(version).map_err(backend)?,
+        item.expires_at.map(|t| t.timestamp()),
+        attributes
+    ])
     .map_err(backend)?;
     Ok(())
 }
@@ -259,7 +341,7 @@ impl Store for SqliteStore {
             if let Some(limit) = query.limit {
                 sql.push_str(&format!(" LIMIT {limit}"));
             }
-            let mut statement = tx.prepare(&sql).map_err(backend)?;
+            let mut statement = tx.prepare_cached(&sql).map_err(backend)?;
             let rows = statement
                 .query_map(rusqlite::params_from_iter(args), |row| {
                     Ok((
