@@ -134,7 +134,9 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let (_, config) = load_config(path)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = open_store(Some(db), Arc::clone(&clock))?;
+    // Kept concrete: on AWS DynamoDB's TTL sweeper removes expired items, here we do.
+    let sqlite = Arc::new(SqliteStore::open(db, Arc::clone(&clock)).map_err(CliError::other)?);
+    let store: Arc<dyn Store> = sqlite.clone();
     let region = local_region(&config);
     println!(
         "sitrep: probing {} check(s) of {} every {} from region `{region}`; state in {} (Ctrl-C stops)",
@@ -160,6 +162,9 @@ pub async fn run(
         print!("{}", render::cycle_line(&report, clock.now()));
         for error in &report.errors {
             eprintln!("  error: {error}");
+        }
+        if let Err(error) = sqlite.purge_expired().await {
+            eprintln!("  error: purging expired results: {error}");
         }
         done += 1;
         if cycles.is_some_and(|n| done >= n) {

@@ -429,3 +429,47 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use chrono::Duration;
+    use serde_json::json;
+
+    fn item(pk: &str, value: i64) -> NewItem {
+        let attributes = json!({ "n": value })
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        NewItem::new(Key::new(pk, "X"), attributes)
+    }
+
+    #[tokio::test]
+    async fn purge_removes_only_items_past_their_expiry() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 0).unwrap();
+        let clock = ManualClock::new(start);
+        let store = SqliteStore::in_memory(Arc::new(clock.clone())).unwrap();
+        store
+            .put(item("A", 1).expiring_at(start + Duration::seconds(10)))
+            .await
+            .unwrap();
+        store
+            .put(item("B", 2).expiring_at(start + Duration::seconds(60)))
+            .await
+            .unwrap();
+        store.put(item("C", 3)).await.unwrap();
+
+        assert_eq!(store.purge_expired().await.unwrap(), 0, "nothing due yet");
+        clock.advance(Duration::seconds(10));
+        assert_eq!(store.purge_expired().await.unwrap(), 1, "A is due at 10 s");
+        assert_eq!(store.purge_expired().await.unwrap(), 0, "and gone for good");
+        clock.advance(Duration::days(400));
+        assert_eq!(
+            store.purge_expired().await.unwrap(),
+            1,
+            "B; C never expires"
+        );
+        assert!(store.get(&Key::new("C", "X")).await.unwrap().is_some());
+    }
+}
