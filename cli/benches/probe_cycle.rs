@@ -2,11 +2,14 @@
 //! each request in 100 ms, with the concurrency bound at 1,000, on the embedded store (the
 //! same path as `sitrep run`). Reports wall time per cycle and the process's peak memory.
 //!
-//! The server runs in a child process (this same binary, re-executed), so the memory figure
-//! is the prober's alone. Run through `scripts/bench` (or `cargo bench -p sitrep-cli`).
+//! Cycles run twice: against a server that closes each connection after answering, so every
+//! check connects anew (what the one-minute schedule sees: idle connections are dropped after
+//! 50 s), and against one that keeps connections alive for the next cycle. The servers run in
+//! child processes (this same binary, re-executed), so the memory figure is the prober's
+//! alone. Run through `scripts/bench` (or `cargo bench -p sitrep-cli`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,19 +17,23 @@ use shared::clock::SystemClock;
 use shared::config::Config;
 use shared::probe::cycle::Prober;
 use shared::probe::outcome::Health;
+use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
 use sitrep_cli::flaky::{FlakyService, Mode};
 
 const CHECKS: usize = 1_000;
 const DELAY: Duration = Duration::from_millis(100);
-const CYCLES: usize = 5;
+const CYCLES: usize = 7;
 
-fn serve() {
+fn serve(keep_alive: bool) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let service = FlakyService::start(Mode::Slow(DELAY))
-            .await
-            .expect("server");
+        let service = if keep_alive {
+            FlakyService::start(Mode::Slow(DELAY)).await
+        } else {
+            FlakyService::start_closing(Mode::Slow(DELAY)).await
+        }
+        .expect("server");
         println!("{}", service.address());
         std::io::stdout().flush().expect("flush");
         // Serve until the benchmark closes our stdin.
@@ -53,6 +60,59 @@ fn config(address: &str) -> Config {
     Config::parse(&text).expect("valid benchmark config")
 }
 
+/// Runs one cycle and checks it did the whole job: every check up, nothing failed to store.
+async fn timed_cycle(prober: &Prober) -> Duration {
+    let started = Instant::now();
+    let report = prober
+        .run_cycle(tokio::time::Instant::now() + Duration::from_secs(30))
+        .await;
+    let elapsed = started.elapsed();
+    let up = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome.health == Health::Up)
+        .count();
+    assert_eq!(
+        up,
+        CHECKS,
+        "every check passed: {:?}",
+        report
+            .checks
+            .iter()
+            .find(|c| c.outcome.health != Health::Up)
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    elapsed
+}
+
+fn median_ms(times: &[Duration]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    sorted[sorted.len() / 2].as_secs_f64() * 1e3
+}
+
+fn max_ms(times: &[Duration]) -> f64 {
+    times
+        .iter()
+        .max()
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Starts this binary as a server child process; returns it and the address it serves.
+fn spawn_server(how: &str) -> (Child, String) {
+    let mut server = Command::new(std::env::current_exe().expect("own path"))
+        .env("SITREP_BENCH_SERVE", how)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("server process");
+    let mut address = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut address)
+        .expect("server address");
+    (server, address.trim().to_owned())
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -67,78 +127,67 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() {
-    if std::env::var_os("SITREP_BENCH_SERVE").is_some() {
-        serve();
+    if let Some(how) = std::env::var_os("SITREP_BENCH_SERVE") {
+        serve(how == "keep-alive");
         return;
     }
-    let mut server = Command::new(std::env::current_exe().expect("own path"))
-        .env("SITREP_BENCH_SERVE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("server process");
-    let mut address = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut address)
-        .expect("server address");
-    let address = address.trim().to_owned();
+    let (mut closing, closing_address) = spawn_server("close");
+    let (mut keeping, keeping_address) = spawn_server("keep-alive");
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let directory = std::env::temp_dir().join(format!("sitrep-bench-{}", std::process::id()));
     std::fs::create_dir_all(&directory).expect("temp dir");
-    let times = runtime.block_on(async {
+    let (fresh, reused) = runtime.block_on(async {
         let clock = Arc::new(SystemClock);
-        let store =
+        let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&directory.join("bench.db"), clock.clone()).expect("store"));
-        let prober =
-            Prober::new(Arc::new(config(&address)), store, clock, "bench").expect("prober");
-        let mut times = Vec::new();
+        let prober = |address: &str| {
+            Prober::new(
+                Arc::new(config(address)),
+                Arc::clone(&store),
+                clock.clone(),
+                "bench",
+            )
+            .expect("prober")
+        };
+        // Every check opens a new connection: what each cycle of the one-minute schedule
+        // sees, since sitrep drops connections idle for 50 s.
+        let fresh_prober = prober(&closing_address);
+        let mut fresh = Vec::new();
         for _ in 0..CYCLES {
-            let started = Instant::now();
-            let report = prober
-                .run_cycle(tokio::time::Instant::now() + Duration::from_secs(30))
-                .await;
-            times.push(started.elapsed());
-            let up = report
-                .checks
-                .iter()
-                .filter(|c| c.outcome.health == Health::Up)
-                .count();
-            assert_eq!(
-                up,
-                CHECKS,
-                "every check passed: {:?}",
-                report
-                    .checks
-                    .iter()
-                    .find(|c| c.outcome.health != Health::Up)
-            );
-            assert!(report.errors.is_empty(), "{:?}", report.errors);
+            fresh.push(timed_cycle(&fresh_prober).await);
         }
-        times
+        // Connections kept from the cycle before: a schedule faster than 50 s.
+        let kept = prober(&keeping_address);
+        timed_cycle(&kept).await;
+        let mut reused = Vec::new();
+        for _ in 0..CYCLES {
+            reused.push(timed_cycle(&kept).await);
+        }
+        (fresh, reused)
     });
-    drop(server.stdin.take());
-    let _ = server.wait();
+    for server in [&mut closing, &mut keeping] {
+        drop(server.stdin.take());
+        let _ = server.wait();
+    }
     let _ = std::fs::remove_dir_all(&directory);
 
-    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
-    let mut warm: Vec<Duration> = times[1..].to_vec();
-    warm.sort_unstable();
     println!(
         "probe_cycle: {CHECKS} HTTP checks, {} ms server delay, concurrency {CHECKS}, SQLite store",
         DELAY.as_millis()
     );
     println!(
-        "probe_cycle: first cycle (new connections) {:>7.1} ms",
-        ms(&times[0])
+        "probe_cycle: new connections, median     {:>7.1} ms (of {CYCLES}, max {:.1})",
+        median_ms(&fresh),
+        max_ms(&fresh)
     );
     println!(
-        "probe_cycle: warm cycles median            {:>7.1} ms (of {})",
-        ms(&warm[warm.len() / 2]),
-        warm.len()
+        "probe_cycle: reused connections, median  {:>7.1} ms (of {CYCLES}, max {:.1})",
+        median_ms(&reused),
+        max_ms(&reused)
     );
     println!(
-        "probe_cycle: peak memory (VmHWM)           {:>7.1} MiB",
+        "probe_cycle: peak memory (VmHWM)         {:>7.1} MiB",
         peak_rss_mib()
     );
 }

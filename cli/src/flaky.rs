@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::TcpSocket;
 use tokio::task::JoinHandle;
 
 /// How the service answers right now.
@@ -41,9 +41,28 @@ impl FlakyService {
         Self::start_on("127.0.0.1:0".parse().map_err(std::io::Error::other)?, mode).await
     }
 
+    /// Starts the service on a free loopback port, closing each connection after one answer,
+    /// so every request a client makes opens a new connection.
+    pub async fn start_closing(mode: Mode) -> std::io::Result<Self> {
+        let address = "127.0.0.1:0".parse().map_err(std::io::Error::other)?;
+        Self::listen(address, mode, false).await
+    }
+
     /// Starts the service on `address`.
     pub async fn start_on(address: SocketAddr, mode: Mode) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(address).await?;
+        Self::listen(address, mode, true).await
+    }
+
+    async fn listen(address: SocketAddr, mode: Mode, keep_alive: bool) -> std::io::Result<Self> {
+        // A deep accept queue: the benchmark opens a thousand connections at once.
+        let socket = if address.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(address)?;
+        let listener = socket.listen(4096)?;
         let address = listener.local_addr()?;
         let mode = Arc::new(Mutex::new(mode));
         let shared = Arc::clone(&mode);
@@ -56,6 +75,7 @@ impl FlakyService {
                 tokio::spawn(async move {
                     let service = service_fn(move |request| answer(request, Arc::clone(&mode)));
                     let _ = http1::Builder::new()
+                        .keep_alive(keep_alive)
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });

@@ -28,7 +28,7 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
         endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
         "AWS_ENDPOINT_URL must point at the local moto server (got `{endpoint}`): run scripts/test"
     );
-    let config = shared::aws::sdk_config().await;
+    let config = shared::aws::lambda_sdk_config().await;
     aws_sdk_dynamodb::Client::new(&config)
 }
 

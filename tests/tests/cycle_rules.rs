@@ -2,6 +2,7 @@
 //! on both edges, degraded, cross-region quorum and freshness, maintenance windows across
 //! DST changes, the cycle deadline, and uptime rollups.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use shared::history::{self, Window};
 use shared::incident::{self, Change, ComponentStatus};
 use shared::probe::cycle::{CycleReport, Prober};
 use shared::probe::outcome::Health;
-use shared::store::Store;
+use shared::store::{Created, Item, Key, NewItem, Query, Store, StoreError};
 use sitrep_cli::flaky::{FlakyService, Mode};
 use sitrep_tests::{epoch, sqlite_store};
 
@@ -502,4 +503,75 @@ impl WithMaintenance for Arc<Config> {
         config.maintenance = parsed.maintenance;
         Arc::new(config)
     }
+}
+
+/// A store whose writes never finish: a throttled or unreachable table.
+struct StalledWrites(Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl Store for StalledWrites {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.0.get(key).await
+    }
+    async fn create(&self, _item: NewItem) -> Result<Created, StoreError> {
+        std::future::pending().await
+    }
+    async fn update(&self, _item: NewItem, _expected: u64) -> Result<u64, StoreError> {
+        std::future::pending().await
+    }
+    async fn put(&self, _item: NewItem) -> Result<u64, StoreError> {
+        std::future::pending().await
+    }
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.0.query(query).await
+    }
+    async fn increment(
+        &self,
+        _key: &Key,
+        _deltas: &[(&str, i64)],
+        _expires_at: Option<DateTime<Utc>>,
+    ) -> Result<BTreeMap<String, i64>, StoreError> {
+        std::future::pending().await
+    }
+    async fn delete(&self, _key: &Key) -> Result<(), StoreError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_hangs_cannot_hold_the_cycle_past_its_deadline() {
+    let service = FlakyService::start(Mode::Healthy).await.unwrap();
+    let clock = ManualClock::new(epoch());
+    let store: Arc<dyn Store> = Arc::new(StalledWrites(sqlite_store(&clock)));
+    let prober = Prober::new(
+        config(&service.health_url(), "", ""),
+        store,
+        Arc::new(clock.clone()),
+        "eu-west-1",
+    )
+    .unwrap();
+    let started = tokio::time::Instant::now();
+    let report = prober.run_cycle(started + Duration::from_millis(600)).await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(700),
+        "the cycle returned at its deadline: {took:?}"
+    );
+    assert!(report.checks.is_empty(), "nothing was recorded");
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e == "check api-health: its result was not stored before the cycle's deadline"),
+        "{:?}",
+        report.errors
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e == "component api: its status was not stored before the cycle's deadline"),
+        "{:?}",
+        report.errors
+    );
 }

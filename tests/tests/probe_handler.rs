@@ -213,3 +213,24 @@ fn config_source_setting() {
             .contains("table")
     );
 }
+
+#[tokio::test]
+async fn the_cli_and_lambda_sdk_configurations_both_reach_the_endpoint_override() {
+    // The tests' client is built the Lambda way; `sitrep config push` builds the full chain.
+    let lambda = sitrep_tests::dynamodb().await;
+    let table = sitrep_tests::fresh_table(&lambda).await;
+    let person = aws_sdk_dynamodb::Client::new(&shared::aws::sdk_config().await);
+    for (name, client) in [("lambda", &lambda), ("cli", &person)] {
+        let described = client
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name} configuration: {e:?}"));
+        assert_eq!(
+            described.table().and_then(|t| t.table_name()),
+            Some(table.as_str()),
+            "{name} configuration"
+        );
+    }
+}

@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     shared::logging::init_lambda();
     let table = std::env::var("SITREP_TABLE").map_err(|_| "SITREP_TABLE is not set")?;
     let source = ConfigSource::from_setting(std::env::var("SITREP_CONFIG_SOURCE").ok().as_deref())?;
-    let aws = shared::aws::sdk_config().await;
+    let aws = shared::aws::lambda_sdk_config().await;
     let region = aws
         .region()
         .map_or_else(|| "unknown".to_owned(), ToString::to_string);

@@ -2,18 +2,20 @@
 //! fold it into this region's damped state, agree across regions, and move components and
 //! incidents — all before the deadline the caller gives (the Lambda's, locally a budget).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::hysteresis::{Agreement, CheckState, Thresholds, agree};
 use super::outcome::{Health, Outcome, judge};
 use super::runner::{Runner, RunnerError, describe, seconds};
 use crate::clock::Clock;
-use crate::config::{Check, CheckId, CheckKind, ComponentId, Config};
+use crate::config::{Check, CheckId, CheckKind, Component, ComponentId, Config};
 use crate::history;
 use crate::incident::{self, Change, ComponentStatus};
 use crate::store::{Created, NewItem, Query, Store, StoreError, keys};
@@ -71,12 +73,16 @@ pub struct CycleReport {
 }
 
 /// Runs probe cycles for one configuration; built once, reused every cycle.
+///
+/// Cloning is cheap (shared handles): each check of a cycle runs as its own task on a clone,
+/// so the checks' parsing, judging and encoding spread over every core.
+#[derive(Clone)]
 pub struct Prober {
     config: Arc<Config>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    runner: Runner,
-    region: String,
+    runner: Arc<Runner>,
+    region: Arc<str>,
 }
 
 impl std::fmt::Debug for Prober {
@@ -97,11 +103,11 @@ impl Prober {
         region: impl Into<String>,
     ) -> Result<Self, RunnerError> {
         Ok(Self {
-            runner: Runner::new(&config.checks)?,
+            runner: Arc::new(Runner::new(&config.checks)?),
             config,
             store,
             clock,
-            region: region.into(),
+            region: region.into().into(),
         })
     }
 
@@ -118,16 +124,52 @@ impl Prober {
         let probe_deadline = deadline - STORE_MARGIN.min(budget / 4);
         let concurrency = self.config.probe.concurrency.max(1);
 
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut tasks = JoinSet::new();
+        let mut task_check = HashMap::with_capacity(self.config.checks.len());
+        for index in 0..self.config.checks.len() {
+            let this = self.clone();
+            let permits = Arc::clone(&permits);
+            let task = tasks.spawn(async move {
+                // Never closed, so acquiring only waits for a free slot.
+                let _permit = permits.acquire_owned().await;
+                let check = &this.config.checks[index];
+                let outcome = this.probe(check, probe_deadline).await;
+                this.record(check, outcome).await
+            });
+            task_check.insert(task.id(), index);
+        }
         let mut results: Vec<(usize, Result<CheckReport, String>)> =
-            futures::stream::iter(self.config.checks.iter().enumerate())
-                .map(|(index, check)| async move {
-                    let outcome = self.probe(check, probe_deadline).await;
-                    let report = self.record(check, outcome).await;
-                    (index, report)
-                })
-                .buffer_unordered(concurrency)
-                .collect()
-                .await;
+            Vec::with_capacity(task_check.len());
+        // Probes stop at `probe_deadline` on their own; this bounds the store writes too.
+        let finished = tokio::time::timeout_at(deadline, async {
+            while let Some(joined) = tasks.join_next_with_id().await {
+                results.push(match joined {
+                    Ok((id, report)) => (task_check[&id], report),
+                    Err(error) => {
+                        let index = task_check[&error.id()];
+                        let id = &self.config.checks[index].id;
+                        (index, Err(format!("check {id}: its task failed: {error}")))
+                    }
+                });
+            }
+        })
+        .await;
+        if finished.is_err() {
+            tasks.abort_all();
+            let done: HashSet<usize> = results.iter().map(|(i, _)| *i).collect();
+            for (index, check) in self.config.checks.iter().enumerate() {
+                if !done.contains(&index) {
+                    results.push((
+                        index,
+                        Err(format!(
+                            "check {}: its result was not stored before the cycle's deadline",
+                            check.id
+                        )),
+                    ));
+                }
+            }
+        }
         results.sort_by_key(|(index, _)| *index);
 
         let mut errors = Vec::new();
@@ -140,37 +182,72 @@ impl Prober {
         }
 
         let now = self.clock.now();
-        let mut components = Vec::new();
+        // Components are independent: settle them all at once (the store batches the
+        // writes), keeping the config's order in the report.
+        let settled = futures::future::join_all(
+            self.config
+                .components
+                .iter()
+                .map(|component| self.settle(component, &checks, now, deadline)),
+        )
+        .await;
+        let mut components = Vec::with_capacity(settled.len());
         let mut changes = Vec::new();
-        for component in &self.config.components {
-            let (status, reason) = self.component_status(&component.id, &checks, now);
-            match incident::transition(self.store.as_ref(), component, status, reason.clone(), now)
-                .await
-            {
-                Ok(mut made) => changes.append(&mut made),
-                Err(e) => errors.push(format!("component {}: {e}", component.id)),
-            }
-            if let Err(e) = history::record(self.store.as_ref(), &component.id, status, now).await {
-                errors.push(format!("uptime rollup of {}: {e}", component.id));
-            }
-            components.push(ComponentReport {
-                component: component.id.clone(),
-                name: component.name.clone(),
-                status,
-                reason,
-            });
+        for (report, mut made, mut failed) in settled {
+            components.push(report);
+            changes.append(&mut made);
+            errors.append(&mut failed);
         }
         for change in &changes {
             log_change(change);
         }
         CycleReport {
-            region: self.region.clone(),
+            region: self.region.to_string(),
             started_at,
             checks,
             components,
             changes,
             errors,
         }
+    }
+
+    /// Moves one component to the status its checks agree on and counts it for uptime.
+    async fn settle(
+        &self,
+        component: &Component,
+        checks: &[CheckReport],
+        now: DateTime<Utc>,
+        deadline: Instant,
+    ) -> (ComponentReport, Vec<Change>, Vec<String>) {
+        let (status, reason) = self.component_status(&component.id, checks, now);
+        let mut changes = Vec::new();
+        let mut errors = Vec::new();
+        // Cut short like a Lambda timeout would: the next cycle repairs a half-made change.
+        let settled = tokio::time::timeout_at(deadline, async {
+            match incident::transition(self.store.as_ref(), component, status, reason.clone(), now)
+                .await
+            {
+                Ok(made) => changes = made,
+                Err(e) => errors.push(format!("component {}: {e}", component.id)),
+            }
+            if let Err(e) = history::record(self.store.as_ref(), &component.id, status, now).await {
+                errors.push(format!("uptime rollup of {}: {e}", component.id));
+            }
+        })
+        .await;
+        if settled.is_err() {
+            errors.push(format!(
+                "component {}: its status was not stored before the cycle's deadline",
+                component.id
+            ));
+        }
+        let report = ComponentReport {
+            component: component.id.clone(),
+            name: component.name.clone(),
+            status,
+            reason,
+        };
+        (report, changes, errors)
     }
 
     async fn probe(&self, check: &Check, probe_deadline: Instant) -> Outcome {
@@ -186,7 +263,7 @@ impl Prober {
                 )),
                 elapsed_ms: 0,
                 at,
-                region: self.region.clone(),
+                region: self.region.to_string(),
             };
         }
         let observation = self.runner.observe_within(check, budget).await;

@@ -60,19 +60,14 @@ where
         // A savepoint per operation: one that fails halfway leaves no trace, and the rest of
         // the batch still commits.
         let Work { work, reply } = *self;
-        let result = tx
-            .execute_batch("SAVEPOINT operation")
-            .map_err(backend)
-            .and_then(|()| {
-                let result = work(tx);
-                let end = if result.is_ok() {
-                    "RELEASE operation"
-                } else {
-                    "ROLLBACK TO operation; RELEASE operation"
-                };
-                tx.execute_batch(end).map_err(backend)?;
-                result
-            });
+        let result = statement(tx, "SAVEPOINT operation").and_then(|()| {
+            let result = work(tx);
+            if result.is_err() {
+                statement(tx, "ROLLBACK TO operation")?;
+            }
+            statement(tx, "RELEASE operation")?;
+            result
+        });
         Box::new(move |commit_error| {
             let _ = reply.send(match commit_error {
                 None => result,
@@ -84,6 +79,15 @@ where
     fn fail(self: Box<Self>, error: String) {
         let _ = self.reply.send(Err(StoreError::Backend(error)));
     }
+}
+
+/// Runs a parameterless statement, parsed once per connection: savepoints wrap every
+/// operation, and parsing them anew each time showed up in the probe-cycle profile.
+fn statement(tx: &rusqlite::Transaction<'_>, sql: &str) -> Result<(), StoreError> {
+    tx.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(drop)
+        .map_err(backend)
 }
 
 /// The writer thread: drains the queue into batches until every sender is gone.
@@ -156,6 +160,8 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         connection.execute_batch(SCHEMA).map_err(backend)?;
+        // Room for every statement sitrep runs, so none is parsed twice.
+        connection.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sitrep-sqlite".into())
@@ -419,11 +425,9 @@ impl Store for SqliteStore {
     async fn delete(&self, key: &Key) -> Result<(), StoreError> {
         let key = key.clone();
         self.run(move |tx| {
-            tx.execute(
-                "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-                params![key.pk, key.sk],
-            )
-            .map_err(backend)?;
+            tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+                .and_then(|mut statement| statement.execute(params![key.pk, key.sk]))
+                .map_err(backend)?;
             Ok(())
         })
         .await
