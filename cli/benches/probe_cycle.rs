@@ -2,11 +2,11 @@
 //! each request in 100 ms, with the concurrency bound at 1,000, on the embedded store (the
 //! same path as `sitrep run`). Reports wall time per cycle and the process's peak memory.
 //!
-//! Cycles run twice: against a server that closes each connection after answering, so every
-//! check connects anew (what the one-minute schedule sees: idle connections are dropped after
-//! 50 s), and against one that keeps connections alive for the next cycle. The servers run in
-//! child processes (this same binary, re-executed), so the memory figure is the prober's
-//! alone. Run through `scripts/bench` (or `cargo bench -p sitrep-cli`).
+//! Cycles run in two phases: against a server that closes each connection after answering, so
+//! every check connects anew (what the one-minute schedule sees: idle connections are dropped
+//! after 50 s), and against one that keeps connections alive for the next cycle. Each phase's
+//! prober and server run in processes of their own (this same binary, re-executed), so each
+//! memory figure is one prober's alone. Run through `scripts/bench` (or `cargo bench -p sitrep-cli`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -23,7 +23,7 @@ use sitrep_cli::flaky::{FlakyService, Mode};
 
 const CHECKS: usize = 1_000;
 const DELAY: Duration = Duration::from_millis(100);
-const CYCLES: usize = 7;
+const CYCLES: usize = 8;
 
 fn serve(keep_alive: bool) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -98,19 +98,20 @@ fn max_ms(times: &[Duration]) -> f64 {
         .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
 }
 
-/// Starts this binary as a server child process; returns it and the address it serves.
-fn spawn_server(how: &str) -> (Child, String) {
-    let mut server = Command::new(std::env::current_exe().expect("own path"))
-        .env("SITREP_BENCH_SERVE", how)
+/// Starts this binary again with `variable` set to `value`; returns the child and the first
+/// line it prints (a server's address, a prober's figures).
+fn spawn_child(variable: &str, value: &str) -> (Child, String) {
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(variable, value)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("server process");
-    let mut address = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut address)
-        .expect("server address");
-    (server, address.trim().to_owned())
+        .expect("child process");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the child's first line");
+    (child, line.trim().to_owned())
 }
 
 fn peak_rss_mib() -> f64 {
@@ -131,63 +132,63 @@ fn main() {
         serve(how == "keep-alive");
         return;
     }
-    let (mut closing, closing_address) = spawn_server("close");
-    let (mut keeping, keeping_address) = spawn_server("keep-alive");
-
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let directory = std::env::temp_dir().join(format!("sitrep-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&directory).expect("temp dir");
-    let (fresh, reused) = runtime.block_on(async {
-        let clock = Arc::new(SystemClock);
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&directory.join("bench.db"), clock.clone()).expect("store"));
-        let prober = |address: &str| {
-            Prober::new(
-                Arc::new(config(address)),
-                Arc::clone(&store),
-                clock.clone(),
-                "bench",
-            )
-            .expect("prober")
-        };
-        // Every check opens a new connection: what each cycle of the one-minute schedule
-        // sees, since sitrep drops connections idle for 50 s.
-        let fresh_prober = prober(&closing_address);
-        let mut fresh = Vec::new();
-        for _ in 0..CYCLES {
-            fresh.push(timed_cycle(&fresh_prober).await);
-        }
-        // Connections kept from the cycle before: a schedule faster than 50 s.
-        let kept = prober(&keeping_address);
-        timed_cycle(&kept).await;
-        let mut reused = Vec::new();
-        for _ in 0..CYCLES {
-            reused.push(timed_cycle(&kept).await);
-        }
-        (fresh, reused)
-    });
-    for server in [&mut closing, &mut keeping] {
-        drop(server.stdin.take());
-        let _ = server.wait();
+    if let Some(address) = std::env::var_os("SITREP_BENCH_PROBE") {
+        measure(&address.to_string_lossy());
+        return;
     }
-    let _ = std::fs::remove_dir_all(&directory);
-
     println!(
         "probe_cycle: {CHECKS} HTTP checks, {} ms server delay, concurrency {CHECKS}, SQLite store",
         DELAY.as_millis()
     );
-    println!(
-        "probe_cycle: new connections, median     {:>7.1} ms (of {CYCLES}, max {:.1})",
-        median_ms(&fresh),
-        max_ms(&fresh)
+    // Every check opens a new connection: what each cycle of the one-minute schedule sees,
+    // since sitrep drops connections idle for 50 s.
+    run_phase("close", "new connections");
+    // Connections kept from the cycle before: a schedule faster than 50 s.
+    run_phase("keep-alive", "reused connections");
+}
+
+/// Runs the cycles of one phase in a process of their own, so its peak memory is its own.
+fn run_phase(server: &str, name: &str) {
+    let (mut server, address) = spawn_child("SITREP_BENCH_SERVE", server);
+    let (mut prober, figures) = spawn_child("SITREP_BENCH_PROBE", &address);
+    let figures: Vec<f64> = figures
+        .split_whitespace()
+        .map(|f| f.parse().expect("a figure"))
+        .collect();
+    assert!(
+        prober.wait().expect("prober").success(),
+        "the prober failed"
     );
+    drop(server.stdin.take());
+    let _ = server.wait();
     println!(
-        "probe_cycle: reused connections, median  {:>7.1} ms (of {CYCLES}, max {:.1})",
-        median_ms(&reused),
-        max_ms(&reused)
+        "probe_cycle: {name:<19} median {:>6.1} ms, max {:>6.1} ms (of {CYCLES}), peak memory {:>5.1} MiB",
+        figures[0], figures[1], figures[2]
     );
+}
+
+/// The prober's process: `CYCLES` timed cycles against `address`.
+fn measure(address: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let directory = std::env::temp_dir().join(format!("sitrep-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).expect("temp dir");
+    let times = runtime.block_on(async {
+        let clock = Arc::new(SystemClock);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&directory.join("bench.db"), clock.clone()).expect("store"));
+        let prober = Prober::new(Arc::new(config(address)), store, clock, "bench").expect("prober");
+        // The first cycle also creates every check's state; it counts like the others.
+        let mut times = Vec::new();
+        for _ in 0..CYCLES {
+            times.push(timed_cycle(&prober).await);
+        }
+        times
+    });
+    let _ = std::fs::remove_dir_all(&directory);
     println!(
-        "probe_cycle: peak memory (VmHWM)         {:>7.1} MiB",
+        "{} {} {}",
+        median_ms(&times),
+        max_ms(&times),
         peak_rss_mib()
     );
 }
