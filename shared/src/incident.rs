@@ -428,7 +428,7 @@ async fn close(
         incident.phase = IncidentPhase::Resolved;
         incident.status = ComponentStatus::Operational;
         incident.resolved_at = Some(now);
-        incident.duration_seconds = Some((now - incident.opened_at).num_seconds());
+        incident.duration_seconds = Some(nearest_second(now - incident.opened_at));
     })
     .await?;
     if let Some(incident) = &resolved {
@@ -467,9 +467,22 @@ pub fn human_duration(duration: Duration) -> String {
     }
 }
 
+/// Rounds to the nearest second: 6.99 s of outage reads "7 s", not "6 s".
+fn nearest_second(duration: Duration) -> i64 {
+    (duration.num_milliseconds() + 500).div_euclid(1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_round_to_the_nearest_second() {
+        assert_eq!(nearest_second(Duration::milliseconds(6_994)), 7);
+        assert_eq!(nearest_second(Duration::milliseconds(6_499)), 6);
+        assert_eq!(nearest_second(Duration::milliseconds(6_500)), 7);
+        assert_eq!(nearest_second(Duration::zero()), 0);
+    }
 
     #[test]
     fn durations_read_like_an_incident_report() {
