@@ -243,7 +243,12 @@ pub async fn transition(
         };
         let next = ComponentState {
             status,
-            since: if status_changed { now } else { before.since },
+            // An opening resets `since` too: a repair re-creates the incident from it.
+            since: if status_changed || open_new {
+                now
+            } else {
+                before.since
+            },
             reason: reason.clone(),
             incident: incident.clone(),
         };
@@ -324,19 +329,22 @@ async fn open(
     store
         .create(NewItem::new(keys::incident_index(now, id), index))
         .await?;
-    append(
-        store,
-        id,
-        &TimelineEntry {
-            at: now,
-            status,
-            message: match &reason {
-                Some(reason) => format!("{}: {reason}", incident.title),
-                None => incident.title.clone(),
-            },
+    // The opening entry has a fixed key (the opening time, sequence 0), unlike later ones: a
+    // repair racing the opener writes the same item instead of a second opening entry.
+    let opening = TimelineEntry {
+        at: now,
+        status,
+        message: match &reason {
+            Some(reason) => format!("{}: {reason}", incident.title),
+            None => incident.title.clone(),
         },
-    )
-    .await?;
+    };
+    store
+        .create(NewItem::encode(
+            keys::incident_update(id, now, 0),
+            &opening,
+        )?)
+        .await?;
     Ok(incident)
 }
 

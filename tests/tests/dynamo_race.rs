@@ -8,7 +8,7 @@ use shared::clock::{Clock, ManualClock};
 use shared::config::Config;
 use shared::incident::{self, Change};
 use shared::probe::cycle::Prober;
-use shared::store::{Query, keys};
+use shared::store::{NewItem, Query, keys};
 use sitrep_cli::flaky::{FlakyService, Mode};
 use sitrep_tests::{dynamo_store, epoch};
 
@@ -120,4 +120,49 @@ async fn two_concurrent_cycles_open_exactly_one_incident() {
         );
         service.set(Mode::Failing);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repairs_racing_the_opener_leave_one_opening_entry() {
+    // The opener has written the component's state (pointing at the incident) but not yet the
+    // incident record: every cycle that reads the state now repairs the incident at once.
+    let config = Arc::new(config("http://127.0.0.1:9/health"));
+    let component = &config.components[0];
+    let clock = ManualClock::new(epoch());
+    let store = dynamo_store(&clock).await;
+    let id = incident::incident_id(&component.id, clock.now());
+    let state = incident::ComponentState {
+        status: incident::ComponentStatus::Down,
+        since: clock.now(),
+        reason: Some("HTTP 503 from http://127.0.0.1:9/health".into()),
+        incident: Some(id.clone()),
+    };
+    store
+        .put(NewItem::encode(keys::component_state(&component.id), &state).unwrap())
+        .await
+        .unwrap();
+
+    let racers = (0..4).map(|_| {
+        let store = Arc::clone(&store);
+        let component = component.clone();
+        let reason = state.reason.clone();
+        let now = clock.now();
+        tokio::spawn(async move {
+            incident::transition(
+                store.as_ref(),
+                &component,
+                incident::ComponentStatus::Down,
+                reason,
+                now,
+            )
+            .await
+        })
+    });
+    for racer in futures::future::join_all(racers).await {
+        racer.unwrap().expect("transition");
+    }
+
+    let timeline = incident::timeline(store.as_ref(), &id).await.unwrap();
+    assert_eq!(timeline.len(), 1, "one opening entry: {timeline:?}");
+    assert!(incident::load(store.as_ref(), &id).await.unwrap().is_some());
 }
