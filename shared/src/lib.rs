@@ -10,6 +10,7 @@
 //! - [`maintenance`]: maintenance windows in named time zones.
 //! - [`incident`]: incidents and their public timeline.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
+//! - [`social`]: the social platforms' wire formats.
 //! - [`aws`]: the AWS SDK configuration every binary shares.
 //! - [`logging`]: `tracing` set up the way Lambda expects.
 #![forbid(unsafe_code)]
@@ -22,4 +23,5 @@ pub mod incident;
 pub mod logging;
 pub mod maintenance;
 pub mod probe;
+pub mod social;
 pub mod store;
