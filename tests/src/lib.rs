@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use shared::clock::ManualClock;
+use shared::config::Config;
 use shared::store::Store;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::sqlite::SqliteStore;
@@ -56,4 +57,38 @@ pub async fn dynamo_store(clock: &ManualClock) -> Arc<dyn Store> {
 /// An in-memory SQLite store reading time from `clock`.
 pub fn sqlite_store(clock: &ManualClock) -> Arc<dyn Store> {
     Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).expect("sqlite opens"))
+}
+
+/// The configuration the cross-crate tests share, as TOML: "Acme Cloud" with one component
+/// `api` ("Public API") and one HTTP check `api-health` of `url` with a 2 s timeout.
+/// `sections` go before the components (`[probe]`, `[[maintenance]]`); `check_settings`
+/// end the check's table (thresholds, conditions).
+pub fn api_config_text(url: &str, check_settings: &str, sections: &str) -> String {
+    format!(
+        r#"
+[service]
+name = "Acme Cloud"
+status_url = "https://status.acme.example"
+
+{sections}
+
+[[components]]
+id = "api"
+name = "Public API"
+
+[[checks]]
+id = "api-health"
+component = "api"
+kind = "http"
+url = "{url}"
+timeout = "2s"
+{check_settings}
+"#
+    )
+}
+
+/// [`api_config_text`], parsed by the real config parser.
+pub fn api_config(url: &str, check_settings: &str, sections: &str) -> Config {
+    let text = api_config_text(url, check_settings, sections);
+    Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }

@@ -15,31 +15,10 @@ use shared::probe::cycle::{CycleReport, Prober};
 use shared::probe::outcome::Health;
 use shared::store::{Created, Item, Key, NewItem, Query, Store, StoreError};
 use sitrep_cli::flaky::{FlakyService, Mode};
-use sitrep_tests::{epoch, sqlite_store};
+use sitrep_tests::{api_config, epoch, sqlite_store};
 
 fn config(url: &str, extra_check: &str, extra: &str) -> Arc<Config> {
-    let text = format!(
-        r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-{extra}
-
-[[components]]
-id = "api"
-name = "Public API"
-
-[[checks]]
-id = "api-health"
-component = "api"
-kind = "http"
-url = "{url}"
-timeout = "2s"
-{extra_check}
-"#
-    );
-    Arc::new(Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}")))
+    Arc::new(api_config(url, extra_check, extra))
 }
 
 fn api() -> ComponentId {
@@ -276,7 +255,7 @@ at = "01:30"
 duration = "2h"
 "#;
     let prober = Prober::new(
-        config(&service.health_url(), "failure_threshold = 1", "").with_maintenance(window),
+        config(&service.health_url(), "failure_threshold = 1", window),
         Arc::clone(&store),
         Arc::new(clock.clone()),
         "eu-west-1",
@@ -313,7 +292,7 @@ at = "01:30"
 duration = "2h"
 "#;
     let prober = Prober::new(
-        config(&service.health_url(), "failure_threshold = 1", "").with_maintenance(window),
+        config(&service.health_url(), "failure_threshold = 1", window),
         Arc::clone(&store),
         Arc::new(clock.clone()),
         "eu-west-1",
@@ -367,7 +346,7 @@ start = "2026-11-29T22:00"
 end = "2026-11-29T23:30"
 "#;
     let prober = Prober::new(
-        config(&service.health_url(), "failure_threshold = 1", "").with_maintenance(window),
+        config(&service.health_url(), "failure_threshold = 1", window),
         Arc::clone(&store),
         Arc::new(clock.clone()),
         "us-east-1",
@@ -486,23 +465,6 @@ async fn uptime_counts_every_cycle_in_its_windows() {
             .total,
         10
     );
-}
-
-trait WithMaintenance {
-    fn with_maintenance(self, window: &str) -> Arc<Config>;
-}
-
-impl WithMaintenance for Arc<Config> {
-    /// Adds maintenance windows written in TOML, parsed by the real config parser.
-    fn with_maintenance(self, window: &str) -> Arc<Config> {
-        let text = format!(
-            "[service]\nname = \"x\"\nstatus_url = \"https://x.example\"\n[[components]]\nid = \"api\"\nname = \"Public API\"\n{window}"
-        );
-        let parsed = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
-        let mut config = (*self).clone();
-        config.maintenance = parsed.maintenance;
-        Arc::new(config)
-    }
 }
 
 /// A store whose writes never finish: a throttled or unreachable table.

@@ -10,30 +10,10 @@ use shared::incident::{self, Change};
 use shared::probe::cycle::Prober;
 use shared::store::{NewItem, Query, keys};
 use sitrep_cli::flaky::{FlakyService, Mode};
-use sitrep_tests::{dynamo_store, epoch};
+use sitrep_tests::{api_config, dynamo_store, epoch};
 
 fn config(url: &str) -> Config {
-    Config::parse(&format!(
-        r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-[[components]]
-id = "api"
-name = "Public API"
-
-[[checks]]
-id = "api-health"
-component = "api"
-kind = "http"
-url = "{url}"
-timeout = "2s"
-failure_threshold = 1
-success_threshold = 1
-"#
-    ))
-    .expect("valid config")
+    api_config(url, "failure_threshold = 1\nsuccess_threshold = 1", "")
 }
 
 fn count(changes: &[Change], opened: bool) -> usize {

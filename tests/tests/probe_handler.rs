@@ -12,31 +12,17 @@ use shared::config::{ComponentId, deployed};
 use shared::incident::{self, ComponentStatus, IncidentPhase};
 use shared::store::{Store, keys};
 use sitrep_cli::flaky::{FlakyService, Mode};
-use sitrep_tests::{dynamo_store, epoch};
+use sitrep_tests::{api_config_text, dynamo_store, epoch};
 
 const SCHEDULED_EVENT: &str = include_str!("../fixtures/scheduled-event.json");
 
 fn config(url: &str, failure_threshold: u32) -> String {
-    format!(
-        r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-[[components]]
-id = "api"
-name = "Public API"
-
-[[checks]]
-id = "api-health"
-component = "api"
-kind = "http"
-url = "{url}"
-timeout = "2s"
-conditions = ['[STATUS] == 200']
-failure_threshold = {failure_threshold}
-success_threshold = 1
-"#
+    api_config_text(
+        url,
+        &format!(
+            "conditions = ['[STATUS] == 200']\nfailure_threshold = {failure_threshold}\nsuccess_threshold = 1"
+        ),
+        "",
     )
 }
 
