@@ -2,7 +2,7 @@
 //! fold it into this region's damped state, agree across regions, and move components and
 //! incidents — all before the deadline the caller gives (the Lambda's, locally a budget).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,45 +139,41 @@ impl Prober {
             });
             task_check.insert(task.id(), index);
         }
-        let mut results: Vec<(usize, Result<CheckReport, String>)> =
-            Vec::with_capacity(task_check.len());
+        // One slot per check, in config order; a slot still empty at the deadline is reported.
+        let mut slots: Vec<Option<Result<CheckReport, String>>> =
+            vec![None; self.config.checks.len()];
         // Probes stop at `probe_deadline` on their own; this bounds the store writes too.
         let finished = tokio::time::timeout_at(deadline, async {
             while let Some(joined) = tasks.join_next_with_id().await {
-                results.push(match joined {
-                    Ok((id, report)) => (task_check[&id], report),
-                    Err(error) => {
-                        let index = task_check[&error.id()];
-                        let id = &self.config.checks[index].id;
-                        (index, Err(format!("check {id}: its task failed: {error}")))
-                    }
-                });
+                let id = match &joined {
+                    Ok((id, _)) => *id,
+                    Err(error) => error.id(),
+                };
+                let index = task_check[&id];
+                slots[index] = Some(joined.map_or_else(
+                    |error| {
+                        let check = &self.config.checks[index].id;
+                        Err(format!("check {check}: its task failed: {error}"))
+                    },
+                    |(_, report)| report,
+                ));
             }
         })
         .await;
         if finished.is_err() {
             tasks.abort_all();
-            let done: HashSet<usize> = results.iter().map(|(i, _)| *i).collect();
-            for (index, check) in self.config.checks.iter().enumerate() {
-                if !done.contains(&index) {
-                    results.push((
-                        index,
-                        Err(format!(
-                            "check {}: its result was not stored before the cycle's deadline",
-                            check.id
-                        )),
-                    ));
-                }
-            }
         }
-        results.sort_by_key(|(index, _)| *index);
 
         let mut errors = Vec::new();
-        let mut checks = Vec::with_capacity(results.len());
-        for (_, result) in results {
-            match result {
-                Ok(report) => checks.push(report),
-                Err(error) => errors.push(error),
+        let mut checks = Vec::with_capacity(slots.len());
+        for (slot, check) in slots.into_iter().zip(&self.config.checks) {
+            match slot {
+                Some(Ok(report)) => checks.push(report),
+                Some(Err(error)) => errors.push(error),
+                None => errors.push(format!(
+                    "check {}: its result was not stored before the cycle's deadline",
+                    check.id
+                )),
             }
         }
 
