@@ -344,9 +344,14 @@ impl Store for SqliteStore {
             } else {
                 " ORDER BY sk ASC"
             });
-            if let Some(limit) = query.limit {
-                sql.push_str(&format!(" LIMIT {limit}"));
-            }
+            // Bound, not written into the text: one cached statement serves every limit
+            // (SQLite reads a negative limit as none).
+            sql.push_str(" LIMIT ?");
+            args.push(Sql::Integer(
+                query
+                    .limit
+                    .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+            ));
             let mut statement = tx.prepare_cached(&sql).map_err(backend)?;
             let rows = statement
                 .query_map(rusqlite::params_from_iter(args), |row| {
