@@ -61,7 +61,7 @@ pub struct User {
 }
 
 /// A problem object: in `errors` of a 200, or the whole body of a failed call.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Problem {
     /// The problem type URI, e.g. `https://api.x.com/2/problems/resource-not-found`.
     #[serde(rename = "type", default)]
@@ -284,10 +284,10 @@ pub fn parse_mentions(
         });
     }
     let problem = Box::new(match serde_json::from_slice::<RawFailure>(body) {
-        Ok(RawFailure::Legacy { errors }) => errors.into_iter().next().unwrap_or_else(empty),
+        Ok(RawFailure::Legacy { errors }) => errors.into_iter().next().unwrap_or_default(),
         Ok(RawFailure::Problem(problem)) => problem,
         // An error page from a proxy says nothing useful; the status still does.
-        Err(_) if status >= 500 || status == 429 => empty(),
+        Err(_) if status >= 500 || status == 429 => Problem::default(),
         Err(e) => {
             return Err(XError::Malformed {
                 status,
@@ -304,18 +304,6 @@ pub fn parse_mentions(
         500..=599 => XError::Unavailable { status, problem },
         _ => XError::Rejected { status, problem },
     })
-}
-
-fn empty() -> Problem {
-    Problem {
-        kind: None,
-        title: None,
-        detail: None,
-        status: None,
-        code: None,
-        message: None,
-        resource_id: None,
-    }
 }
 
 #[cfg(test)]
