@@ -10,7 +10,8 @@
 //! - [`maintenance`]: maintenance windows in named time zones.
 //! - [`incident`]: incidents and their public timeline.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
-//! - [`social`]: the social platforms' wire formats.
+//! - [`social`]: the social platforms: one client trait, X, Mastodon and Bluesky clients.
+//! - [`random`]: the randomness port (retry jitter).
 //! - [`aws`]: the AWS SDK configuration every binary shares.
 //! - [`logging`]: `tracing` set up the way Lambda expects.
 #![forbid(unsafe_code)]
@@ -23,5 +24,6 @@ pub mod incident;
 pub mod logging;
 pub mod maintenance;
 pub mod probe;
+pub mod random;
 pub mod social;
 pub mod store;

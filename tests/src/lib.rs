@@ -2,6 +2,8 @@
 //! `scripts/test`), fresh tables, and stores on a manual clock.
 #![forbid(unsafe_code)]
 
+pub mod replay;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -11,6 +11,13 @@
 //! | `INCIDENT#<id>` | `META` | the incident | never |
 //! | `INCIDENT#<id>` | `UPDATE#<rfc3339>#<n>` | one entry of its public timeline | never |
 //! | `INCIDENTS` | `<rfc3339 opened>#<id>` | index of incidents, newest last | never |
+//! | `INCIDENT#<id>` | `EVIDENCE#<platform>#<post id>` | a customer's report attached to it | never |
+//! | `MENTION#<platform>#<post id>` | `MENTION` | a stored, classified mention: created once | `mentions.retention` |
+//! | `MENTIONS#<yyyy-mm-dd>` | `<rfc3339>#<platform>#<post id>` | index of mentions by day, for reading back | `mentions.retention` |
+//! | `CURSOR#<platform>#<account>` | `CURSOR` | where the account's next poll starts, and any pause | never |
+//! | `SESSION#<platform>#<account>` | `SESSION` | a kept login session (Bluesky) | never |
+//! | `REPORTS#<component or *>` | `<rfc3339>#<platform>#<post id>` | outage reports, for surge counting | surge window + 1 h |
+//! | `SURGE#<component or *>` | `STATE` | the suspected incident a surge opened: the decision point | never |
 //!
 //! Timestamps in sort keys are RFC 3339 UTC with a fixed width, so byte order is time order
 //! and a range query is a time window.
@@ -19,6 +26,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::Key;
 use crate::config::{CheckId, ComponentId};
+use crate::social::Platform;
 
 /// Fixed-width UTC timestamp for sort keys (millisecond precision).
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -104,4 +112,61 @@ pub fn incident_index(opened_at: DateTime<Utc>, incident: &str) -> Key {
         INCIDENT_INDEX,
         format!("{}#{incident}", timestamp(opened_at)),
     )
+}
+
+/// A customer's report attached to an incident as evidence.
+pub fn incident_evidence(incident: &str, platform: Platform, post: &str) -> Key {
+    Key::new(
+        incident_partition(incident),
+        format!("EVIDENCE#{platform}#{post}"),
+    )
+}
+
+/// Sort-key prefix of an incident's evidence.
+pub const INCIDENT_EVIDENCE_PREFIX: &str = "EVIDENCE#";
+
+/// One stored mention.
+pub fn mention(platform: Platform, post: &str) -> Key {
+    Key::new(format!("MENTION#{platform}#{post}"), "MENTION")
+}
+
+/// Partition of the mentions posted on one UTC day.
+pub fn mention_day_partition(at: DateTime<Utc>) -> String {
+    format!("MENTIONS#{}", at.format("%Y-%m-%d"))
+}
+
+/// A mention's entry in its day's index.
+pub fn mention_index(at: DateTime<Utc>, platform: Platform, post: &str) -> Key {
+    Key::new(
+        mention_day_partition(at),
+        format!("{}#{platform}#{post}", timestamp(at)),
+    )
+}
+
+/// Where an account's next poll starts.
+pub fn cursor(platform: Platform, account: &str) -> Key {
+    Key::new(format!("CURSOR#{platform}#{account}"), "CURSOR")
+}
+
+/// A kept login session.
+pub fn session(platform: Platform, account: &str) -> Key {
+    Key::new(format!("SESSION#{platform}#{account}"), "SESSION")
+}
+
+/// Partition of the outage reports about one component, or `*` for the whole service.
+pub fn reports_partition(scope: &str) -> String {
+    format!("REPORTS#{scope}")
+}
+
+/// One outage report in its scope's partition.
+pub fn report(scope: &str, at: DateTime<Utc>, platform: Platform, post: &str) -> Key {
+    Key::new(
+        reports_partition(scope),
+        format!("{}#{platform}#{post}", timestamp(at)),
+    )
+}
+
+/// The surge decision item of a scope.
+pub fn surge(scope: &str) -> Key {
+    Key::new(format!("SURGE#{scope}"), "STATE")
 }

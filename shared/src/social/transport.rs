@@ -1,0 +1,242 @@
+//! HTTP for the social clients: one `reqwest` client with timeouts, and retries with
+//! exponential backoff and jitter on network errors and 5xx answers.
+//!
+//! Only failures that a later identical request can cure are retried: a refused connection,
+//! a timeout, a 500/502/503/504. A 4xx is the platform's answer and goes straight back to
+//! the client, which turns it into a typed error. The jitter comes from the injected
+//! [`Random`], so tests see the same delays every run; the delays themselves are real
+//! sleeps, kept short in tests by the [`RetryPolicy`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
+use crate::random::Random;
+
+/// How often and how patiently a request is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (at least 1).
+    pub attempts: u32,
+    /// The backoff before the first retry; it doubles for each one after.
+    pub base_delay: Duration,
+    /// No backoff is longer than this.
+    pub max_delay: Duration,
+    /// The longest one attempt may take, answer body included.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // Three attempts within about five seconds: a poll runs every minute, so a platform
+        // that stays down longer is simply tried again on the next one.
+        Self {
+            attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(4),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (0 for the first): half the exponential step
+    /// plus a random part of the other half ("equal jitter"), so that many clients that
+    /// failed together do not come back together, yet none retries at once.
+    pub fn backoff(&self, retry: u32, random: &dyn Random) -> Duration {
+        let step = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_delay);
+        let half = step / 2;
+        let extra = random.up_to(u64::try_from(half.as_micros()).unwrap_or(u64::MAX));
+        half + Duration::from_micros(extra)
+    }
+}
+
+/// An answer as received: status, headers and the whole body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body bytes.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// A header's value as text, by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A request that never got an answer, even after retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no answer after {attempts} attempt(s): {reason}")]
+pub struct TransportError {
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// What went wrong on the last one.
+    pub reason: String,
+}
+
+/// The HTTP client every social client shares.
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    random: Arc<dyn Random>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// A transport retrying by `retry`, drawing jitter from `random`.
+    pub fn new(retry: RetryPolicy, random: Arc<dyn Random>) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("sitrep/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(retry.timeout.min(Duration::from_secs(5)))
+            .timeout(retry.timeout)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .build()
+            .map_err(|e| TransportError {
+                attempts: 0,
+                reason: format!("the HTTP client could not be built: {e}"),
+            })?;
+        Ok(Self {
+            client,
+            retry,
+            random,
+        })
+    }
+
+    /// The underlying client, to build requests with.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends the request `build` makes, again (rebuilt) after a network error or a 5xx,
+    /// up to the policy's attempts. Returns the last answer, whatever its status; an error
+    /// only when no attempt got one.
+    pub async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Response, TransportError> {
+        let attempts = self.retry.attempts.max(1);
+        let mut retry = 0;
+        loop {
+            let outcome = attempt(build()).await;
+            let last = retry + 1 == attempts;
+            match outcome {
+                Ok(response) if !retryable(response.status) || last => return Ok(response),
+                Err(reason) if last => return Err(TransportError { attempts, reason }),
+                Ok(response) => tracing::debug!(
+                    status = response.status,
+                    retry,
+                    "platform failed; retrying after backoff"
+                ),
+                Err(reason) => tracing::debug!(%reason, retry, "no answer; retrying after backoff"),
+            }
+            tokio::time::sleep(self.retry.backoff(retry, self.random.as_ref())).await;
+            retry += 1;
+        }
+    }
+}
+
+fn retryable(status: u16) -> bool {
+    matches!(status, 500 | 502 | 503 | 504)
+}
+
+async fn attempt(request: reqwest::RequestBuilder) -> Result<Response, String> {
+    let response = request.send().await.map_err(|e| describe(&e))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(|e| describe(&e))?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The error and its causes in one line: reqwest's own message alone says only "error
+/// sending request".
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        error.to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    #[test]
+    fn backoff_doubles_within_its_jitter_and_stops_at_the_cap() {
+        let policy = RetryPolicy {
+            attempts: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(700),
+            timeout: Duration::from_secs(1),
+        };
+        let random = SeededRandom::new(3);
+        for (retry, step) in [(0, 100), (1, 200), (2, 400), (3, 700), (4, 700)] {
+            let step = Duration::from_millis(step);
+            for _ in 0..50 {
+                let delay = policy.backoff(retry, &random);
+                assert!(
+                    delay >= step / 2 && delay <= step,
+                    "retry {retry}: {delay:?} outside {:?}..={step:?}",
+                    step / 2
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn jitter_spreads_delays_and_a_seed_repeats_them() {
+        let policy = RetryPolicy::default();
+        let a = SeededRandom::new(9);
+        let b = SeededRandom::new(9);
+        let delays: Vec<Duration> = (0..20).map(|_| policy.backoff(1, &a)).collect();
+        assert_eq!(
+            delays,
+            (0..20).map(|_| policy.backoff(1, &b)).collect::<Vec<_>>()
+        );
+        let distinct: std::collections::HashSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 10, "jitter spreads retries: {delays:?}");
+    }
+
+    #[test]
+    fn only_server_failures_are_retried() {
+        for status in [500, 502, 503, 504] {
+            assert!(retryable(status));
+        }
+        for status in [200, 400, 401, 403, 404, 429, 501] {
+            assert!(!retryable(status));
+        }
+    }
+}

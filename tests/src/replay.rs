@@ -1,0 +1,224 @@
+//! A local HTTP server for the social contract tests: it answers each request with whatever
+//! the test's handler returns (bytes copied from the platform's documented shapes) and
+//! records every request, so a test can check both sides of the wire.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// Query parameters, decoded, in order (repeated names repeat).
+    pub query: Vec<(String, String)>,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a (repeated) query parameter.
+    pub fn params(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A header's value, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (panics if it is not: a test wants to know).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("the request body is JSON")
+    }
+}
+
+/// What the server answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// An HTTP response.
+    Respond {
+        /// Status code.
+        status: u16,
+        /// Headers to send.
+        headers: Vec<(String, String)>,
+        /// Body bytes.
+        body: Vec<u8>,
+    },
+    /// Close the connection without answering: a network failure for the client.
+    Drop,
+}
+
+impl Reply {
+    /// A JSON answer with `status` and `body`.
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Reply::Respond {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into().into_bytes(),
+        }
+    }
+
+    /// The same answer with one more header (replacing `content-type` if that is the name).
+    pub fn header(self, name: &str, value: impl Into<String>) -> Self {
+        match self {
+            Reply::Respond {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                headers.push((name.to_owned(), value.into()));
+                Reply::Respond {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            Reply::Drop => Reply::Drop,
+        }
+    }
+}
+
+type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
+
+/// A running replay server on a free loopback port; stops when dropped.
+pub struct ReplayServer {
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub base: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    task: JoinHandle<()>,
+}
+
+impl ReplayServer {
+    /// Starts a server answering every request with `handler`'s reply.
+    pub async fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port is free");
+        let base = format!("http://{}", listener.local_addr().expect("bound"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let log = Arc::clone(&requests);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let handler = Arc::clone(&handler);
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        answer(request, Arc::clone(&handler), Arc::clone(&log))
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            base,
+            requests,
+            task,
+        }
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    handler: Arc<Handler>,
+    log: Arc<Mutex<Vec<Recorded>>>,
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| {
+            reqwest::Url::parse(&format!("http://local/?{q}"))
+                .map(|u| u.query_pairs().into_owned().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let recorded = Recorded {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    let reply = handler(&recorded);
+    log.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(recorded);
+    match reply {
+        Reply::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = Response::builder().status(status);
+            for (name, value) in headers {
+                response = response.header(name, value);
+            }
+            Ok(response
+                .body(Full::new(Bytes::from(body)))
+                .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+        }
+        // An error from the service makes hyper close the connection unanswered.
+        Reply::Drop => Err(std::io::Error::other("scripted connection drop")),
+    }
+}
