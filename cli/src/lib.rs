@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod flaky;
 pub mod render;
+pub mod x_timeline;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -90,8 +90,10 @@ pub enum IncidentPhase {
 pub struct Incident {
     /// Identifier: opening time and component (`20261123-100300-api`).
     pub id: String,
-    /// The component it is about.
-    pub component: ComponentId,
+    /// The component it is about; `None` for the service as a whole (customers reporting
+    /// an outage without naming a part).
+    #[serde(default)]
+    pub component: Option<ComponentId>,
     /// One line for people ("Public API is down").
     pub title: String,
     /// Open or resolved.
@@ -106,6 +108,9 @@ pub struct Incident {
     pub resolved_at: Option<DateTime<Utc>>,
     /// How long it lasted, in seconds, once resolved.
     pub duration_seconds: Option<i64>,
+    /// Opened from customers' reports, not (yet) confirmed by the probes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspected: bool,
 }
 
 /// One entry of an incident's public timeline.
@@ -190,7 +195,8 @@ pub async fn recent(store: &dyn Store, limit: usize) -> Result<Vec<Incident>, St
     Ok(incidents)
 }
 
-async fn append(store: &dyn Store, id: &str, entry: &TimelineEntry) -> Result<(), StoreError> {
+/// Appends an entry to an incident's timeline.
+pub async fn append(store: &dyn Store, id: &str, entry: &TimelineEntry) -> Result<(), StoreError> {
     // Two entries in the same millisecond get successive sequence numbers.
     for sequence in 0..100 {
         let item = NewItem::encode(keys::incident_update(id, entry.at, sequence), entry)?;
@@ -312,7 +318,7 @@ async fn open(
 ) -> Result<Incident, StoreError> {
     let incident = Incident {
         id: id.to_owned(),
-        component: component.id.clone(),
+        component: Some(component.id.clone()),
         title: title(component, status),
         phase: IncidentPhase::Open,
         status,
@@ -320,9 +326,24 @@ async fn open(
         opened_at: now,
         resolved_at: None,
         duration_seconds: None,
+        suspected: false,
     };
+    write_opening(store, &incident, reason.as_deref()).await?;
+    Ok(incident)
+}
+
+/// Writes a new incident: its record, its index entry and its opening timeline entry, each
+/// an idempotent create so a replayed opening writes nothing twice.
+pub async fn write_opening(
+    store: &dyn Store,
+    incident: &Incident,
+    detail: Option<&str>,
+) -> Result<(), StoreError> {
+    let id = incident.id.as_str();
+    let now = incident.opened_at;
+    let status = incident.status;
     store
-        .create(NewItem::encode(keys::incident(id), &incident)?)
+        .create(NewItem::encode(keys::incident(id), incident)?)
         .await?;
     let mut index = serde_json::Map::new();
     index.insert("id".into(), id.into());
@@ -334,8 +355,8 @@ async fn open(
     let opening = TimelineEntry {
         at: now,
         status,
-        message: match &reason {
-            Some(reason) => format!("{}: {reason}", incident.title),
+        message: match detail {
+            Some(detail) => format!("{}: {detail}", incident.title),
             None => incident.title.clone(),
         },
     };
@@ -345,7 +366,7 @@ async fn open(
             &opening,
         )?)
         .await?;
-    Ok(incident)
+    Ok(())
 }
 
 /// Recreates an incident record that a crash between the decision and its write left missing.
@@ -427,7 +448,8 @@ async fn update(
     Ok(updated)
 }
 
-async fn close(
+/// Resolves an open incident at `now`; `None` if it does not exist.
+pub async fn close(
     store: &dyn Store,
     id: &str,
     now: DateTime<Utc>,

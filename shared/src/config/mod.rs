@@ -6,6 +6,7 @@
 //! disables a check. Secrets never live here: later sections name Secrets Manager secrets or
 //! SSM parameters instead of holding credentials.
 
+mod accounts;
 pub mod deployed;
 mod duration;
 mod raw;
@@ -76,6 +77,10 @@ pub struct Config {
     pub checks: Vec<Check>,
     /// Planned maintenance: components in a window are "under maintenance" and open no incident.
     pub maintenance: Vec<MaintenanceWindow>,
+    /// How mentions are kept and when their reports become a suspected incident.
+    pub mentions: MentionSettings,
+    /// The social accounts whose mentions sitrep reads, in config order.
+    pub accounts: Vec<SocialAccount>,
 }
 
 impl Config {
@@ -201,6 +206,60 @@ slug_id!(
     /// Identifies a check (`api-health`).
     CheckId
 );
+slug_id!(
+    /// Identifies a social account in the config (`acme-x`).
+    AccountId
+);
+
+/// Settings of the mentions service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MentionSettings {
+    /// At an account's first poll, mentions older than this are history, not customers
+    /// waiting for an answer.
+    pub horizon: Duration,
+    /// How long stored mentions are kept.
+    pub retention: Duration,
+    /// Distinct authors reporting an outage within `surge_window` that open a suspected
+    /// incident.
+    pub surge_authors: u32,
+    /// The window the authors are counted in.
+    pub surge_window: Duration,
+    /// A suspected incident with no new report for this long is resolved.
+    pub surge_quiet: Duration,
+    /// At most this many accounts are polled at the same time.
+    pub concurrency: usize,
+}
+
+impl Default for MentionSettings {
+    fn default() -> Self {
+        Self {
+            horizon: Duration::from_secs(3600),
+            retention: Duration::from_secs(30 * 86_400),
+            surge_authors: 5,
+            surge_window: Duration::from_secs(10 * 60),
+            surge_quiet: Duration::from_secs(30 * 60),
+            concurrency: 8,
+        }
+    }
+}
+
+/// A social account sitrep reads mentions of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocialAccount {
+    /// Stable identifier used in keys.
+    pub id: AccountId,
+    /// The platform it is on.
+    pub platform: crate::social::Platform,
+    /// The account's handle, without `@` (`acme`, `acme@mastodon.social`, `acme.bsky.social`):
+    /// its own posts are not customer mentions.
+    pub handle: String,
+    /// The account's numeric user id (X only: the mentions endpoint is addressed by it).
+    pub user_id: Option<String>,
+    /// The API's base URL: X's and Bluesky's public ones by default, the instance for Mastodon.
+    pub base_url: Url,
+    /// The name (or ARN) of the Secrets Manager secret holding its credentials.
+    pub credentials: String,
+}
 
 /// Which status opens an incident on a component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,6 +279,8 @@ pub struct Component {
     pub name: String,
     /// Which status opens an incident.
     pub open_incident_on: IncidentTrigger,
+    /// Words customers use for it ("login", "invoices"), matched in mentions, lower case.
+    pub keywords: Vec<String>,
 }
 
 /// A health check, bound to one component.

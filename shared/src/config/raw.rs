@@ -21,6 +21,9 @@ pub(super) struct RawConfig {
     pub checks: Vec<S<RawCheck>>,
     #[serde(default)]
     pub maintenance: Vec<S<RawMaintenance>>,
+    pub mentions: Option<S<RawMentions>>,
+    #[serde(default)]
+    pub accounts: Vec<S<RawAccount>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +49,7 @@ pub(super) struct RawComponent {
     pub id: S<String>,
     pub name: S<String>,
     pub open_incident_on: Option<S<String>>,
+    pub keywords: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,4 +97,26 @@ pub(super) struct RawMaintenance {
     pub every: Option<S<toml::Value>>,
     pub at: Option<S<String>>,
     pub duration: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMentions {
+    pub horizon: Option<S<String>>,
+    pub retention: Option<S<String>>,
+    pub surge_authors: Option<S<i64>>,
+    pub surge_window: Option<S<String>>,
+    pub surge_quiet: Option<S<String>>,
+    pub concurrency: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccount {
+    pub id: S<String>,
+    pub platform: S<String>,
+    pub handle: S<String>,
+    pub credentials: S<String>,
+    pub user_id: Option<S<String>>,
+    pub base_url: Option<S<String>>,
 }

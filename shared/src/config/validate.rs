@@ -10,10 +10,11 @@ use reqwest::Url;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::accounts;
 use super::raw::{RawCheck, RawComponent, RawConfig, RawMaintenance, RawProbe};
 use super::{
     Check, CheckId, CheckKind, Component, ComponentId, Config, ConfigError, ConfigErrors,
-    DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, ProbeSettings, Quorum, Service, Target,
+    DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, MentionSettings, ProbeSettings, Quorum, Service, Target,
     TcpTarget, TlsTarget, parse_duration,
 };
 use crate::maintenance::{self, MaintenanceWindow, Schedule};
@@ -43,7 +44,7 @@ pub(super) fn slug(value: &str) -> Result<(), String> {
 }
 
 /// Collects errors with their location.
-struct Errors<'a> {
+pub(super) struct Errors<'a> {
     source: &'a str,
     list: Vec<(usize, ConfigError)>,
 }
@@ -59,7 +60,7 @@ impl<'a> Errors<'a> {
         (line, column)
     }
 
-    fn at(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn at(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
         let (line, column) = self.position(span.start);
         self.list.push((
             span.start,
@@ -168,6 +169,26 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         }
     }
 
+    let mentions = match raw.mentions {
+        Some(mentions) => accounts::mention_settings(mentions.into_inner(), &mut errors),
+        None => MentionSettings::default(),
+    };
+    let mut social = Vec::new();
+    let mut account_ids = HashSet::new();
+    for (i, account) in raw.accounts.into_iter().enumerate() {
+        let id_span = account.get_ref().id.span();
+        if let Some(a) = accounts::account_of(i, account.into_inner(), &mut errors) {
+            if !account_ids.insert(a.id.clone()) {
+                errors.at(
+                    id_span,
+                    format!("accounts[{i}].id"),
+                    format!("duplicate account id `{}`", a.id),
+                );
+            }
+            social.push(a);
+        }
+    }
+
     errors.finish()?;
     // Every error returned above, so the URL is there; stay total all the same.
     let status_url = status_url.ok_or_else(|| ConfigErrors(Vec::new()))?;
@@ -177,6 +198,8 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         components,
         checks,
         maintenance: windows,
+        mentions,
+        accounts: social,
     })
 }
 
@@ -378,7 +401,7 @@ fn plain_type_words(message: &str, value: Option<&DeValue<'_>>) -> String {
     text
 }
 
-fn http_url(text: &str) -> Result<Url, String> {
+pub(super) fn http_url(text: &str) -> Result<Url, String> {
     match Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => Ok(url),
         Ok(url) => Err(format!(
@@ -389,7 +412,7 @@ fn http_url(text: &str) -> Result<Url, String> {
     }
 }
 
-fn duration_field(
+pub(super) fn duration_field(
     value: &Spanned<String>,
     field: String,
     errors: &mut Errors<'_>,
@@ -493,10 +516,12 @@ fn component_of(i: usize, raw: RawComponent, errors: &mut Errors<'_>) -> Option<
             IncidentTrigger::Down
         }
     };
+    let keywords = accounts::keywords(i, raw.keywords, errors);
     Some(Component {
         id: id?,
         name,
         open_incident_on,
+        keywords,
     })
 }
 

@@ -391,7 +391,7 @@ fn log_change(change: &Change) {
             "component status changed"
         ),
         Change::Opened(i) => {
-            tracing::warn!(incident = %i.id, component = %i.component, reason = i.reason.as_deref().unwrap_or(""), "incident opened")
+            tracing::warn!(incident = %i.id, component = ?i.component, reason = i.reason.as_deref().unwrap_or(""), "incident opened")
         }
         Change::Updated(i) => {
             tracing::info!(incident = %i.id, status = %i.status, "incident updated")

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use crate::social::RateLimit;
+
 /// One post of the mentions timeline, with what sitrep needs of it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Post {
@@ -181,30 +183,24 @@ fn reset_text(reset: &Option<DateTime<Utc>>) -> String {
     reset.map_or_else(|| "at an unknown time".to_owned(), |at| format!("at {at}"))
 }
 
-/// The rate-limit headers of a response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed in the window.
-    pub limit: u32,
-    /// Requests left in it.
-    pub remaining: u32,
-    /// When it resets.
-    pub reset: DateTime<Utc>,
+/// Reads `x-rate-limit-limit`, `-remaining` and `-reset` (Unix seconds) through `header`, a
+/// lookup by lower-case name; `None` unless all three are present and valid.
+pub fn rate_limit<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<RateLimit> {
+    let number = |name: &str| header(name).and_then(|v| v.trim().parse::<i64>().ok());
+    Some(RateLimit {
+        limit: u32::try_from(number("x-rate-limit-limit")?).ok()?,
+        remaining: u32::try_from(number("x-rate-limit-remaining")?).ok()?,
+        reset: reset_time(number("x-rate-limit-reset")?)?,
+    })
 }
 
-impl RateLimit {
-    /// Reads `x-rate-limit-limit`, `-remaining` and `-reset` (Unix seconds) through
-    /// `header`, a lookup by lower-case name; `None` unless all three are present and valid.
-    pub fn from_headers<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Self> {
-        let number = |name: &str| header(name).and_then(|v| v.trim().parse::<i64>().ok());
-        Some(Self {
-            limit: u32::try_from(number("x-rate-limit-limit")?).ok()?,
-            remaining: u32::try_from(number("x-rate-limit-remaining")?).ok()?,
-            reset: Utc
-                .timestamp_opt(number("x-rate-limit-reset")?, 0)
-                .single()?,
-        })
-    }
+/// `x-rate-limit-reset` alone, for a refusal that carries no other rate-limit header.
+pub fn rate_limit_reset<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<DateTime<Utc>> {
+    reset_time(header("x-rate-limit-reset")?.trim().parse().ok()?)
+}
+
+fn reset_time(unix_seconds: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_opt(unix_seconds, 0).single()
 }
 
 #[derive(Deserialize)]
@@ -459,13 +455,13 @@ mod tests {
             ("x-rate-limit-remaining", "0"),
             ("x-rate-limit-reset", "1795430000"),
         ]);
-        let limit = RateLimit::from_headers(|name| headers.get(name).copied()).unwrap();
+        let limit = rate_limit(|name| headers.get(name).copied()).unwrap();
         assert_eq!(limit.limit, 300);
         assert_eq!(limit.remaining, 0);
         assert_eq!(limit.reset.timestamp(), 1_795_430_000);
         let partial = HashMap::from([("x-rate-limit-limit", "300")]);
         assert_eq!(
-            RateLimit::from_headers(|name| partial.get(name).copied()),
+            rate_limit(|name| partial.get(name).copied()),
             None
         );
     }
