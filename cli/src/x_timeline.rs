@@ -67,6 +67,7 @@ struct State {
     remaining: u32,
     reset: i64,
     failures: VecDeque<(u16, String)>,
+    stall_at: Option<usize>,
     requests: Vec<TimelineRequest>,
 }
 
@@ -92,6 +93,7 @@ impl XTimeline {
             remaining: 450,
             reset: reset.timestamp(),
             failures: VecDeque::new(),
+            stall_at: None,
             requests: Vec::new(),
         }));
         let shared = Arc::clone(&state);
@@ -163,6 +165,13 @@ impl XTimeline {
         self.lock().failures.push_back((status, body.to_owned()));
     }
 
+    /// Makes the call after the next `skip` calls hang for a minute before answering: a
+    /// platform that stalls in the middle of a poll.
+    pub fn stall_after(&self, skip: usize) {
+        let mut state = self.lock();
+        state.stall_at = Some(state.requests.len() + skip);
+    }
+
     /// Every mentions request so far.
     pub fn requests(&self) -> Vec<TimelineRequest> {
         self.lock().requests.clone()
@@ -202,6 +211,14 @@ async fn answer(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
+    let stall = {
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        let this = state.requests.len();
+        state.stall_at.take_if(|at| *at == this).is_some()
+    };
+    if stall {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
     let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
     let expected = format!("/2/users/{}/mentions", state.user_id);
     if path != expected {

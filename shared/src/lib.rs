@@ -9,8 +9,10 @@
 //! - [`probe`]: health checks, conditions, hysteresis, quorum and the probe cycle.
 //! - [`maintenance`]: maintenance windows in named time zones.
 //! - [`incident`]: incidents and their public timeline.
+//! - [`metrics`]: CloudWatch metrics as Embedded Metric Format lines.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
 //! - [`social`]: the social platforms: one client trait, X, Mastodon and Bluesky clients.
+//! - [`secrets`]: the secrets port (Secrets Manager, or the environment locally).
 //! - [`random`]: the randomness port (retry jitter).
 //! - [`aws`]: the AWS SDK configuration every binary shares.
 //! - [`logging`]: `tracing` set up the way Lambda expects.
@@ -23,7 +25,9 @@ pub mod history;
 pub mod incident;
 pub mod logging;
 pub mod maintenance;
+pub mod metrics;
 pub mod probe;
 pub mod random;
+pub mod secrets;
 pub mod social;
 pub mod store;

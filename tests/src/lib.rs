@@ -94,3 +94,38 @@ pub fn api_config(url: &str, check_settings: &str, sections: &str) -> Config {
     let text = api_config_text(url, check_settings, sections);
     Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
+
+/// The configuration of the mentions tests: "Acme Cloud" with components `api` (keywords
+/// "api", "webhooks") and `login` ("login", "sign in"), one X account `acme-x` (handle `acme`,
+/// user id 42) at `x_base`, and `mentions` as the body of the `[mentions]` table.
+pub fn mentions_config(x_base: &str, mentions: &str) -> Config {
+    let text = format!(
+        r#"
+[service]
+name = "Acme Cloud"
+status_url = "https://status.acme.example"
+
+[mentions]
+{mentions}
+
+[[accounts]]
+id = "acme-x"
+platform = "x"
+handle = "acme"
+user_id = "42"
+base_url = "{x_base}"
+credentials = "sitrep/acme-x"
+
+[[components]]
+id = "api"
+name = "Public API"
+keywords = ["api", "webhooks"]
+
+[[components]]
+id = "login"
+name = "Login"
+keywords = ["login", "sign in"]
+"#
+    );
+    Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}

@@ -5,11 +5,15 @@
 //! - [`x`]: X API v2 (`GET /2/users/{id}/mentions`), bearer token or OAuth 1.0a.
 //! - [`mastodon`]: Mastodon notifications of type `mention`.
 //! - [`bluesky`]: Bluesky notifications (mentions, replies, quotes), with a stored session.
+//! - [`connect`]: an account's client built from its secret.
 //! - [`transport`]: HTTP with timeouts and retries (backoff with jitter) for all of them.
 //!
 //! The platforms page differently, and [`Paging`] says how, so that the mentions service can
 //! keep one rule: the cursor moves only past mentions that are stored.
 
+pub mod bluesky;
+pub mod connect;
+pub mod mastodon;
 pub mod transport;
 pub mod x;
 

@@ -1,0 +1,1496 @@
+//! The Bluesky client: mentions, replies and quotes of the account, read from
+//! `app.bsky.notification.listNotifications`, and the login session that reading needs,
+//! kept in the store so that every invocation shares one.
+//!
+//! **Session.** `com.atproto.server.createSession` is limited to about 30 calls per 5 minutes
+//! and 100–300 a day per account, failed ones included, so logging in on every run would lock
+//! the account out within a day. The session (access and refresh token) lives in the store
+//! at [`keys::session`]; access tokens live about 2 hours and are renewed after
+//! [`REFRESH_AFTER`] with `com.atproto.server.refreshSession`, or when a call answers
+//! `ExpiredToken`. Refresh tokens rotate: each works once, so the renewed session is written
+//! with a versioned update, and the invocation that loses that race takes the winner's
+//! tokens instead of overwriting them. Only a refused refresh falls back to a new login.
+//!
+//! **Paging.** Notifications page only towards older items, and there is no "since": the
+//! poll reads pages until it reaches what an earlier poll finished with (the newest
+//! `indexedAt` it saw). The listing is ordered by the earlier of the post's `createdAt` and
+//! its `indexedAt`, so a back-dated post can sort below items already seen; every poll
+//! therefore re-reads [`LOOK_BACK`] before its cursor. The duplicates that re-reads are
+//! harmless: mentions are stored with a conditional create.
+//!
+//! Parsing is separate from HTTP ([`parse_notifications`], [`XrpcError::parse`]) so that the
+//! documented shapes are tested from bytes; a body that is not what the lexicon describes is
+//! a [`SocialError::Malformed`] for that call, never a panic. The app password and the tokens
+//! never reach an error text, a log line or a `Debug` output.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::transport::{Response, Transport, TransportError};
+use super::{
+    Author, Mention, MentionKind, Page, Paging, Platform, RateLimit, SocialClient, SocialError,
+};
+use crate::clock::Clock;
+use crate::store::{Created, Key, NewItem, Store, StoreError, keys};
+
+/// How far before its cursor every poll reads again, to catch posts whose `createdAt` is
+/// earlier than their indexing and so sort below notifications already seen.
+pub const LOOK_BACK: TimeDelta = TimeDelta::minutes(15);
+
+/// The age at which an access token is renewed before use: they live about 2 hours, and a
+/// margin keeps a slow poll from outliving its token half-way through.
+pub const REFRESH_AFTER: TimeDelta = TimeDelta::minutes(90);
+
+/// Notifications asked for per page (the lexicon's default; its maximum is 100).
+pub const PAGE_LIMIT: u32 = 50;
+
+/// The notification reasons sitrep reads: someone names the account, replies in its threads,
+/// or quotes its posts. Likes, reposts, follows and the rest ask nothing.
+pub const REASONS: [&str; 3] = ["mention", "reply", "quote"];
+
+const LIST_NOTIFICATIONS: &str = "app.bsky.notification.listNotifications";
+const CREATE_SESSION: &str = "com.atproto.server.createSession";
+const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
+
+/// After a refused refresh, how many times (and how far apart) the store is read for tokens
+/// that a concurrent invocation rotated: it may have had refreshSession's answer but not yet
+/// written it, and logging in instead would spend the scarce login budget.
+const ROTATION_CHECKS: u32 = 5;
+const ROTATION_PAUSE: Duration = Duration::from_millis(100);
+
+/// Server messages are echoed into errors; a misbehaving server must not fill a log line.
+const DETAIL_LIMIT: usize = 300;
+
+// ------------------------------------------------------------------------------------------
+// Wire format
+// ------------------------------------------------------------------------------------------
+
+/// The body an XRPC endpoint answers a failure with: `{"error": "ExpiredToken", "message": …}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct XrpcError {
+    /// The error name (`ExpiredToken`, `InvalidToken`, `RateLimitExceeded`, `InvalidRequest`…).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// What went wrong, in the server's words.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl XrpcError {
+    /// Reads an error body. Anything else (a proxy's HTML page, an empty body) reads as an
+    /// error without a description: the status still says what happened.
+    pub fn parse(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+
+    /// One line for error texts: `error: message`.
+    pub fn summary(&self) -> String {
+        let text = match (self.error.as_deref(), self.message.as_deref()) {
+            (Some(error), Some(message)) => format!("{error}: {message}"),
+            (Some(only), None) | (None, Some(only)) => only.to_owned(),
+            (None, None) => "no error description".to_owned(),
+        };
+        if text.chars().count() > DETAIL_LIMIT {
+            let mut short: String = text.chars().take(DETAIL_LIMIT).collect();
+            short.push('…');
+            short
+        } else {
+            text
+        }
+    }
+
+    /// Whether the token sent was refused as expired or unverifiable, which a refresh (or,
+    /// for a refresh token, a new login) cures. The reference PDS answers both with 400, an
+    /// entryway with 401.
+    pub fn is_token_refused(&self) -> bool {
+        matches!(self.error.as_deref(), Some("ExpiredToken" | "InvalidToken"))
+    }
+}
+
+/// The post a mention, reply or quote notification carries (an `app.bsky.feed.post` record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    /// Its text (facets only annotate it: the handles and links are already in it).
+    pub text: String,
+    /// Its public link on bsky.app.
+    pub url: String,
+    /// The first of its `langs`, if any.
+    pub lang: Option<String>,
+    /// `reply.root.uri`: the thread it belongs to, when it is a reply.
+    pub root: Option<String>,
+    /// `reply.parent.uri`: the post it answers, when it is a reply.
+    pub parent: Option<String>,
+}
+
+/// One notification of a `listNotifications` page, with what sitrep needs of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The `at://` URI of the record that caused it (for a mention: the post).
+    pub uri: String,
+    /// Who caused it.
+    pub author: Author,
+    /// Why it was sent: `mention`, `reply`, `quote`, `like`, `follow`…
+    pub reason: String,
+    /// When the network indexed the record.
+    pub indexed_at: DateTime<Utc>,
+    /// The record's own `createdAt`, when it has a readable one (authors may back-date it).
+    pub created_at: Option<DateTime<Utc>>,
+    /// The post, for the reasons sitrep reads ([`REASONS`]); `None` for the others.
+    pub post: Option<Post>,
+}
+
+impl Notification {
+    /// How the post reached the account, for the reasons sitrep reads.
+    pub fn kind(&self) -> Option<MentionKind> {
+        kind_of(&self.reason)
+    }
+
+    /// Where the listing orders it: the earlier of `createdAt` and `indexedAt`.
+    pub fn sorts_at(&self) -> DateTime<Utc> {
+        self.created_at
+            .map_or(self.indexed_at, |created| created.min(self.indexed_at))
+    }
+
+    /// The mention it is, when its reason is one sitrep reads.
+    pub fn mention(&self) -> Option<Mention> {
+        let kind = self.kind()?;
+        let post = self.post.as_ref()?;
+        Some(Mention {
+            platform: Platform::Bluesky,
+            id: self.uri.clone(),
+            url: post.url.clone(),
+            author: self.author.clone(),
+            text: post.text.clone(),
+            created_at: self.created_at.unwrap_or(self.indexed_at),
+            lang: post.lang.clone(),
+            conversation: post.root.clone(),
+            in_reply_to: post.parent.clone(),
+            kind,
+        })
+    }
+}
+
+/// A parsed `listNotifications` answer, newest first as Bluesky sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationsPage {
+    /// Every notification on the page, whatever its reason.
+    pub notifications: Vec<Notification>,
+    /// Where the next (older) page starts, if the server said.
+    pub cursor: Option<String>,
+}
+
+impl NotificationsPage {
+    /// The page in sitrep's terms, for a poll whose cursor is `since` (`None` at first start).
+    ///
+    /// Kept: mentions, replies and quotes indexed after `since` − [`LOOK_BACK`]. The poll goes
+    /// on to the next page only when there is a cursor, the page is not empty, this is not a
+    /// first start (which reads only the newest page), and the page's last notification does
+    /// not yet sort before `since` − [`LOOK_BACK`].
+    pub fn into_page(self, since: Option<DateTime<Utc>>, rate_limit: Option<RateLimit>) -> Page {
+        let floor = since.map(look_back_floor);
+        let newest = self
+            .notifications
+            .iter()
+            .map(|n| n.indexed_at)
+            .max()
+            .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true));
+        let next_page = match (floor, self.notifications.last(), self.cursor) {
+            (Some(floor), Some(last), Some(cursor)) if last.sorts_at() >= floor => Some(cursor),
+            _ => None,
+        };
+        let mentions = self
+            .notifications
+            .iter()
+            .filter(|n| floor.is_none_or(|floor| n.indexed_at > floor))
+            .filter_map(Notification::mention)
+            .collect();
+        Page {
+            mentions,
+            newest,
+            next_page,
+            rate_limit,
+            partial_errors: Vec::new(),
+        }
+    }
+}
+
+fn look_back_floor(since: DateTime<Utc>) -> DateTime<Utc> {
+    since
+        .checked_sub_signed(LOOK_BACK)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+fn kind_of(reason: &str) -> Option<MentionKind> {
+    match reason {
+        "mention" => Some(MentionKind::Mention),
+        "reply" => Some(MentionKind::Reply),
+        "quote" => Some(MentionKind::Quote),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPage {
+    #[serde(default)]
+    cursor: Option<String>,
+    notifications: Vec<RawNotification>,
+}
+
+// Every field optional here so that a missing one is reported by name, not as serde's
+// "missing field" somewhere in the body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawNotification {
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    author: Option<RawAuthor>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    record: Option<Value>,
+    #[serde(default)]
+    indexed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAuthor {
+    #[serde(default)]
+    did: Option<String>,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+/// Parses the body of a 200 answer to `listNotifications`.
+///
+/// Every notification needs `uri`, `author.did`, `author.handle`, `reason` and a valid
+/// `indexedAt`; one whose reason sitrep reads also needs `record.text` and a post URI it
+/// can link to. A notification without them makes the whole page [`SocialError::Malformed`].
+pub fn parse_notifications(body: &[u8]) -> Result<NotificationsPage, SocialError> {
+    let malformed = |reason: String| SocialError::Malformed {
+        platform: Platform::Bluesky,
+        status: 200,
+        reason,
+    };
+    // serde would also read a struct from a JSON array; the lexicon's output is an object.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(malformed("expected a JSON object".into()));
+    }
+    let raw: RawPage = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let notifications = raw
+        .notifications
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            notification(raw).map_err(|e| malformed(format!("notification {index}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(NotificationsPage {
+        notifications,
+        // An empty cursor would start the listing over from the newest page, forever.
+        cursor: raw.cursor.filter(|c| !c.is_empty()),
+    })
+}
+
+fn notification(raw: RawNotification) -> Result<Notification, String> {
+    let present = |value: Option<String>, name: &str| {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("no {name}"))
+    };
+    let uri = present(raw.uri, "uri")?;
+    let author = raw.author.ok_or("no author")?;
+    let did = present(author.did, "author.did")?;
+    let handle = present(author.handle, "author.handle")?;
+    let reason = present(raw.reason, "reason")?;
+    let indexed_text = present(raw.indexed_at, "indexedAt")?;
+    let indexed_at = parse_datetime(&indexed_text)
+        .ok_or_else(|| format!("indexedAt `{indexed_text}` is not a datetime"))?;
+    let record = raw.record.unwrap_or(Value::Null);
+    let created_at = record
+        .get("createdAt")
+        .and_then(Value::as_str)
+        .and_then(parse_datetime);
+    let post = match kind_of(&reason) {
+        None => None,
+        Some(_) => {
+            let text = record
+                .get("text")
+                .and_then(Value::as_str)
+                .ok_or("no record.text")?
+                .to_owned();
+            let url = post_url(&did, &uri)
+                .ok_or_else(|| format!("uri `{uri}` does not name a post record"))?;
+            let string_at = |pointer: &str| {
+                record
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            Some(Post {
+                text,
+                url,
+                lang: string_at("/langs/0"),
+                root: string_at("/reply/root/uri"),
+                parent: string_at("/reply/parent/uri"),
+            })
+        }
+    };
+    Ok(Notification {
+        uri,
+        author: Author {
+            id: did,
+            handle,
+            name: author.display_name.filter(|n| !n.trim().is_empty()),
+        },
+        reason,
+        indexed_at,
+        created_at,
+        post,
+    })
+}
+
+/// The bsky.app link of a post: `https://bsky.app/profile/<did>/post/<rkey>`, the record key
+/// being the last segment of its `at://<authority>/<collection>/<rkey>` URI.
+pub fn post_url(did: &str, uri: &str) -> Option<String> {
+    let mut segments = uri.strip_prefix("at://")?.split('/');
+    let (authority, collection, rkey) = (segments.next()?, segments.next()?, segments.next()?);
+    if [authority, collection, rkey].iter().any(|s| s.is_empty()) || segments.next().is_some() {
+        return None;
+    }
+    let mut url = Url::parse("https://bsky.app/profile/").ok()?;
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend([did, "post", rkey]);
+    Some(url.into())
+}
+
+/// The `listNotifications` request for one page: [`PAGE_LIMIT`] items, the [`REASONS`]
+/// sitrep reads (repeated, as XRPC encodes arrays), and `cursor` past the first page.
+pub fn list_notifications_url(service: &Url, cursor: Option<&str>) -> Result<Url, SocialError> {
+    let mut url = xrpc_url(service, LIST_NOTIFICATIONS)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("limit", &PAGE_LIMIT.to_string());
+        for reason in REASONS {
+            query.append_pair("reasons", reason);
+        }
+        if let Some(cursor) = cursor {
+            query.append_pair("cursor", cursor);
+        }
+    }
+    Ok(url)
+}
+
+fn xrpc_url(service: &Url, nsid: &str) -> Result<Url, SocialError> {
+    let mut url = service.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| SocialError::Unavailable {
+            platform: Platform::Bluesky,
+            detail: format!("the service URL `{service}` cannot take an XRPC path"),
+        })?
+        .pop_if_empty()
+        .extend(["xrpc", nsid]);
+    Ok(url)
+}
+
+/// Reads `ratelimit-limit`, `-remaining` and `-reset` (Unix seconds) through `header`, a
+/// lookup by lower-case name; `None` unless all three are present and valid.
+pub fn rate_limit<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<RateLimit> {
+    let number = |name: &str| header(name).and_then(|v| v.trim().parse::<i64>().ok());
+    Some(RateLimit {
+        limit: u32::try_from(number("ratelimit-limit")?).ok()?,
+        remaining: u32::try_from(number("ratelimit-remaining")?).ok()?,
+        reset: reset_at(number("ratelimit-reset")?)?,
+    })
+}
+
+fn reset_at(seconds: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_opt(seconds, 0).single()
+}
+
+fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// What createSession and refreshSession both answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSession {
+    #[serde(default)]
+    access_jwt: Option<String>,
+    #[serde(default)]
+    refresh_jwt: Option<String>,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    did: Option<String>,
+}
+
+fn parse_session(body: &[u8], now: DateTime<Utc>) -> Result<Session, SocialError> {
+    let malformed = |reason: String| SocialError::Malformed {
+        platform: Platform::Bluesky,
+        status: 200,
+        reason,
+    };
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(malformed("the session is not a JSON object".into()));
+    }
+    // serde's message could quote a token it failed to read: say only where it failed.
+    let raw: RawSession = serde_json::from_slice(body).map_err(|e| {
+        malformed(format!(
+            "the session is not the documented object (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let field = |value: Option<String>, name: &str| {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| malformed(format!("the session has no {name}")))
+    };
+    Ok(Session {
+        access_jwt: field(raw.access_jwt, "accessJwt")?,
+        refresh_jwt: field(raw.refresh_jwt, "refreshJwt")?,
+        handle: field(raw.handle, "handle")?,
+        did: field(raw.did, "did")?,
+        created_at: now,
+        refreshed_at: now,
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// Session
+// ------------------------------------------------------------------------------------------
+
+/// A login session as stored at [`keys::session`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Session {
+    did: String,
+    handle: String,
+    access_jwt: String,
+    refresh_jwt: String,
+    /// When the login happened.
+    created_at: DateTime<Utc>,
+    /// When the access token was issued: the login, or the last refresh.
+    refreshed_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The tokens are credentials: they must never reach a log line.
+        f.debug_struct("Session")
+            .field("did", &self.did)
+            .field("handle", &self.handle)
+            .field("created_at", &self.created_at)
+            .field("refreshed_at", &self.refreshed_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session with the store version it was read or written at.
+#[derive(Debug, Clone)]
+struct Kept {
+    session: Session,
+    version: u64,
+}
+
+/// What the store holds for the account.
+enum Stored {
+    Absent,
+    /// An item that is not a session (hand-edited, an older layout): replaced by a login.
+    Unreadable(u64),
+    Kept(Kept),
+}
+
+/// How refreshSession answered.
+enum Refreshed {
+    Renewed(Session),
+    /// The refresh token is spent or expired: only a new login (or a newer stored session) helps.
+    Refused,
+}
+
+// ------------------------------------------------------------------------------------------
+// Client
+// ------------------------------------------------------------------------------------------
+
+/// Reads the mentions, replies and quotes of one Bluesky account, keeping its login session
+/// in the store.
+pub struct BlueskyClient {
+    transport: Transport,
+    service: Url,
+    account: String,
+    identifier: String,
+    app_password: String,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    /// The session as this invocation last read or wrote it, so its pages share one read.
+    session: Mutex<Option<Kept>>,
+}
+
+impl fmt::Debug for BlueskyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The app password and the tokens are credentials: they must never reach a log line.
+        f.debug_struct("BlueskyClient")
+            .field("service", &self.service.as_str())
+            .field("account", &self.account)
+            .field("identifier", &self.identifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlueskyClient {
+    /// A client for the account `identifier` (handle or DID) logging in with `app_password`
+    /// on `service` (e.g. `https://bsky.social`); `account` is sitrep's config id for it,
+    /// which names its stored session.
+    pub fn new(
+        transport: Transport,
+        service: Url,
+        account: String,
+        identifier: String,
+        app_password: String,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            transport,
+            service,
+            account,
+            identifier,
+            app_password,
+            store,
+            clock,
+            session: Mutex::new(None),
+        }
+    }
+
+    fn key(&self) -> Key {
+        keys::session(Platform::Bluesky, &self.account)
+    }
+
+    fn is_stale(&self, session: &Session) -> bool {
+        self.clock.now().signed_duration_since(session.refreshed_at) > REFRESH_AFTER
+    }
+
+    /// The text with every credential this client knows replaced, for error details made
+    /// from what a server said.
+    fn scrub(&self, text: String, session: Option<&Session>) -> String {
+        let secrets = [
+            Some(self.app_password.as_str()),
+            session.map(|s| s.access_jwt.as_str()),
+            session.map(|s| s.refresh_jwt.as_str()),
+        ];
+        secrets
+            .into_iter()
+            .flatten()
+            .filter(|secret| !secret.is_empty())
+            .fold(text, |text, secret| text.replace(secret, "[redacted]"))
+    }
+
+    async fn read(&self) -> Result<Stored, SocialError> {
+        let Some(item) = self.store.get(&self.key()).await.map_err(state)? else {
+            return Ok(Stored::Absent);
+        };
+        match item.decode::<Session>() {
+            Ok(session) => Ok(Stored::Kept(Kept {
+                session,
+                version: item.version,
+            })),
+            Err(_) => {
+                // The decode error could quote a token; the key says enough.
+                tracing::warn!(
+                    account = %self.account,
+                    key = %item.key,
+                    "stored Bluesky session is unreadable; logging in again"
+                );
+                Ok(Stored::Unreadable(item.version))
+            }
+        }
+    }
+
+    /// The stored session, after a write lost a race to it.
+    async fn adopt_stored(&self) -> Result<Kept, SocialError> {
+        match self.read().await? {
+            Stored::Kept(kept) => Ok(kept),
+            Stored::Absent | Stored::Unreadable(_) => Err(SocialError::State {
+                platform: Platform::Bluesky,
+                detail: format!(
+                    "the session at {} changed while it was being written; the next call starts over",
+                    self.key()
+                ),
+            }),
+        }
+    }
+
+    /// The session to use, from memory or the store, logging in only when there is none.
+    async fn current(&self, slot: &Option<Kept>) -> Result<(Kept, bool), SocialError> {
+        if let Some(kept) = slot {
+            return Ok((kept.clone(), false));
+        }
+        match self.read().await? {
+            Stored::Kept(kept) => Ok((kept, false)),
+            Stored::Absent => Ok((self.login(None).await?, true)),
+            Stored::Unreadable(version) => Ok((self.login(Some(version)).await?, true)),
+        }
+    }
+
+    /// Logs in and stores the session: created when there was none, else replacing the
+    /// version `replacing` read. Whoever wrote first wins; the loser uses the winner's.
+    async fn login(&self, replacing: Option<u64>) -> Result<Kept, SocialError> {
+        let session = self.create_session().await?;
+        let item = NewItem::encode(self.key(), &session).map_err(state)?;
+        match replacing {
+            None => match self.store.create(item).await.map_err(state)? {
+                Created::Yes => {
+                    tracing::info!(account = %self.account, did = %session.did, "logged in to Bluesky; session stored");
+                }
+                Created::AlreadyExists => {
+                    tracing::info!(account = %self.account, "another invocation logged in to Bluesky first; using its session");
+                }
+            },
+            Some(version) => match self.store.update(item, version).await {
+                Ok(version) => {
+                    tracing::info!(account = %self.account, did = %session.did, "logged in to Bluesky again; session replaced");
+                    return Ok(Kept { session, version });
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    tracing::info!(account = %self.account, "another invocation renewed the Bluesky session first; using it");
+                }
+                Err(e) => return Err(state(e)),
+            },
+        }
+        // create() does not say which version it wrote, and the winner's session is whatever
+        // is stored now.
+        self.adopt_stored().await
+    }
+
+    /// Renews `held`: with a newer stored session when another invocation already renewed
+    /// it, else with refreshSession, else (refresh refused) with a new login.
+    async fn refresh(&self, held: Kept) -> Result<Kept, SocialError> {
+        // Refresh tokens rotate: if another invocation refreshed since this one read, the
+        // token held here is spent, and the stored one is newer anyway.
+        let held = match self.read().await? {
+            Stored::Absent => return self.login(None).await,
+            Stored::Unreadable(version) => return self.login(Some(version)).await,
+            Stored::Kept(current)
+                if current.version != held.version && !self.is_stale(&current.session) =>
+            {
+                return Ok(current);
+            }
+            Stored::Kept(current) => current,
+        };
+        match self.refresh_session(&held.session).await? {
+            Refreshed::Renewed(mut session) => {
+                session.created_at = held.session.created_at;
+                let item = NewItem::encode(self.key(), &session).map_err(state)?;
+                match self.store.update(item, held.version).await {
+                    Ok(version) => {
+                        tracing::info!(account = %self.account, "Bluesky session refreshed");
+                        Ok(Kept { session, version })
+                    }
+                    Err(StoreError::Conflict { .. }) => {
+                        // Never overwrite a newer session: its refresh token is the live one.
+                        tracing::info!(account = %self.account, "another invocation refreshed the Bluesky session first; using its tokens");
+                        self.adopt_stored().await
+                    }
+                    Err(e) => Err(state(e)),
+                }
+            }
+            Refreshed::Refused => {
+                for check in 0..ROTATION_CHECKS {
+                    if check > 0 {
+                        tokio::time::sleep(ROTATION_PAUSE).await;
+                    }
+                    match self.read().await? {
+                        Stored::Kept(current) if current.version != held.version => {
+                            tracing::info!(account = %self.account, "another invocation refreshed the Bluesky session first; using its tokens");
+                            return Ok(current);
+                        }
+                        Stored::Kept(_) => {}
+                        Stored::Absent => return self.login(None).await,
+                        Stored::Unreadable(version) => return self.login(Some(version)).await,
+                    }
+                }
+                tracing::warn!(account = %self.account, "Bluesky refused the session refresh; logging in again");
+                self.login(Some(held.version)).await
+            }
+        }
+    }
+
+    async fn create_session(&self) -> Result<Session, SocialError> {
+        let url = xrpc_url(&self.service, CREATE_SESSION)?;
+        let body = serde_json::json!({
+            "identifier": self.identifier,
+            "password": self.app_password,
+        });
+        let response = self
+            .transport
+            .send(|| self.transport.client().post(url.clone()).json(&body))
+            .await
+            .map_err(unavailable)?;
+        if response.status == 200 {
+            return parse_session(&response.body, self.clock.now());
+        }
+        let error = XrpcError::parse(&response.body);
+        let detail = self.scrub(format!("createSession: {}", error.summary()), None);
+        Err(match response.status {
+            429 => rate_limited(&response, detail),
+            // Wrong password, revoked app password, takedown, a second factor wanted: all
+            // need a person, and trying again only spends the login budget.
+            400..=499 => SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            },
+            status => server_failure(status, detail),
+        })
+    }
+
+    async fn refresh_session(&self, session: &Session) -> Result<Refreshed, SocialError> {
+        let url = xrpc_url(&self.service, REFRESH_SESSION)?;
+        let response = self
+            .transport
+            .send(|| {
+                self.transport
+                    .client()
+                    .post(url.clone())
+                    .bearer_auth(&session.refresh_jwt)
+            })
+            .await
+            .map_err(unavailable)?;
+        if response.status == 200 {
+            return parse_session(&response.body, self.clock.now()).map(Refreshed::Renewed);
+        }
+        let error = XrpcError::parse(&response.body);
+        let detail = self.scrub(
+            format!("refreshSession: {}", error.summary()),
+            Some(session),
+        );
+        match response.status {
+            400 | 401 if error.is_token_refused() => Ok(Refreshed::Refused),
+            429 => Err(rate_limited(&response, detail)),
+            // AccountTakedown and the like: a login would be refused the same way.
+            400..=499 => Err(SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            }),
+            status => Err(server_failure(status, detail)),
+        }
+    }
+
+    async fn list(&self, url: &Url, session: &Session) -> Result<Response, SocialError> {
+        self.transport
+            .send(|| {
+                self.transport
+                    .client()
+                    .get(url.clone())
+                    .bearer_auth(&session.access_jwt)
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    fn listing_error(&self, response: &Response, session: &Session) -> SocialError {
+        let error = XrpcError::parse(&response.body);
+        let detail = self.scrub(error.summary(), Some(session));
+        match response.status {
+            429 => rate_limited(response, detail),
+            // Only reached after a refresh (or a fresh login) was tried, or for a 401 that no
+            // refresh cures (AuthMissing, AccountTakedown).
+            401 => SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            },
+            400 if error.is_token_refused() => SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            },
+            status @ 400..=499 => SocialError::Rejected {
+                platform: Platform::Bluesky,
+                status,
+                detail,
+            },
+            status => server_failure(status, detail),
+        }
+    }
+}
+
+fn token_refused(response: &Response) -> bool {
+    matches!(response.status, 400 | 401) && XrpcError::parse(&response.body).is_token_refused()
+}
+
+fn state(error: StoreError) -> SocialError {
+    // StoreError::Malformed carries serde's message, which could quote a stored token.
+    let detail = match error {
+        StoreError::Malformed { key, .. } => format!("item {key} is malformed"),
+        other => other.to_string(),
+    };
+    SocialError::State {
+        platform: Platform::Bluesky,
+        detail,
+    }
+}
+
+fn unavailable(error: TransportError) -> SocialError {
+    SocialError::Unavailable {
+        platform: Platform::Bluesky,
+        detail: error.to_string(),
+    }
+}
+
+fn rate_limited(response: &Response, detail: String) -> SocialError {
+    SocialError::RateLimited {
+        platform: Platform::Bluesky,
+        reset: response
+            .header("ratelimit-reset")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .and_then(reset_at),
+        detail,
+    }
+}
+
+fn server_failure(status: u16, detail: String) -> SocialError {
+    match status {
+        500..=599 => SocialError::Unavailable {
+            platform: Platform::Bluesky,
+            detail: format!("HTTP {status}: {detail}"),
+        },
+        _ => SocialError::Malformed {
+            platform: Platform::Bluesky,
+            status,
+            reason: format!("unexpected HTTP status ({detail})"),
+        },
+    }
+}
+
+fn parse_since(since: &str) -> Result<DateTime<Utc>, SocialError> {
+    parse_datetime(since).ok_or_else(|| SocialError::State {
+        platform: Platform::Bluesky,
+        detail: format!("the poll cursor `{since}` is not an RFC 3339 timestamp"),
+    })
+}
+
+#[async_trait]
+impl SocialClient for BlueskyClient {
+    fn platform(&self) -> Platform {
+        Platform::Bluesky
+    }
+
+    fn paging(&self) -> Paging {
+        Paging::NewestFirst
+    }
+
+    fn reach(&self) -> Option<usize> {
+        None
+    }
+
+    async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
+        let since_at = since.map(parse_since).transpose()?;
+        let url = list_notifications_url(&self.service, page)?;
+
+        // Held for the whole call: one invocation's calls share one session and never
+        // refresh it twice over.
+        let mut slot = self.session.lock().await;
+        let (mut kept, mut renewed) = self.current(&slot).await?;
+        if !renewed && self.is_stale(&kept.session) {
+            kept = self.refresh(kept).await?;
+            renewed = true;
+        }
+        *slot = Some(kept.clone());
+
+        let mut response = self.list(&url, &kept.session).await?;
+        // One refresh per call: a token refused right after it was issued is not cured by
+        // another, and retrying in a loop would only spend the budget.
+        if !renewed && token_refused(&response) {
+            tracing::info!(account = %self.account, "Bluesky refused the access token; refreshing");
+            kept = self.refresh(kept).await?;
+            *slot = Some(kept.clone());
+            response = self.list(&url, &kept.session).await?;
+        }
+        drop(slot);
+
+        if response.status != 200 {
+            return Err(self.listing_error(&response, &kept.session));
+        }
+        let rate_limit = rate_limit(|name| response.header(name));
+        let mut result = parse_notifications(&response.body)?.into_page(since_at, rate_limit);
+        if result.next_page.is_some() && result.next_page.as_deref() == page {
+            // A server that hands back the cursor it was given would keep the poll here forever.
+            tracing::warn!(account = %self.account, "Bluesky returned the same cursor again; stopping this poll");
+            result.next_page = None;
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_datetime(text).unwrap()
+    }
+
+    /// A `listNotifications` answer as the lexicon describes it: a mention with a mention
+    /// facet, a reply with `reply.root`/`reply.parent`, a quote (embed record), a like and a
+    /// follow, newest first.
+    const PAGE: &str = r#"{
+      "notifications": [
+        {
+          "uri": "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lbq2v6hqkc2a",
+          "cid": "bafyreih4ouu2fe7tmqqq5wjqt3vx4pbmc5xyuctlzvz7vk2kqpvelhgduy",
+          "author": {
+            "did": "did:plc:z72i7hdynmk6r22z27h6tvur",
+            "handle": "dev.bsky.social",
+            "displayName": "Dev Ops",
+            "avatar": "https://cdn.bsky.app/img/avatar/plain/did:plc:z72i7hdynmk6r22z27h6tvur/bafkrei@jpeg",
+            "viewer": {"muted": false, "blockedBy": false},
+            "labels": [],
+            "createdAt": "2023-04-12T04:53:57.057Z",
+            "indexedAt": "2024-01-25T23:46:28.776Z"
+          },
+          "reason": "mention",
+          "record": {
+            "$type": "app.bsky.feed.post",
+            "text": "@acme.cloud is the API down? getting 503s from eu-west",
+            "facets": [{
+              "index": {"byteStart": 0, "byteEnd": 11},
+              "features": [{"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:acmeacmeacmeacmeacme00"}]
+            }],
+            "langs": ["en"],
+            "createdAt": "2026-11-23T10:02:11.123Z"
+          },
+          "isRead": false,
+          "indexedAt": "2026-11-23T10:02:11.456Z",
+          "labels": []
+        },
+        {
+          "uri": "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3lbq2trkfcs2c",
+          "cid": "bafyreibq6mhu6xq6zuzeabrvqzwhcnzhfu7mujkdbavqwmptwkmhv2ei3e",
+          "author": {
+            "did": "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+            "handle": "carol.example.com",
+            "displayName": "",
+            "labels": []
+          },
+          "reason": "reply",
+          "reasonSubject": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpzzzzzzz2a",
+          "record": {
+            "$type": "app.bsky.feed.post",
+            "text": "same here, status page says all green though",
+            "reply": {
+              "root": {"uri": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpyyyyyyy2a", "cid": "bafyreiroot"},
+              "parent": {"uri": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpzzzzzzz2a", "cid": "bafyreiparent"}
+            },
+            "langs": ["en", "de"],
+            "createdAt": "2026-11-23T10:01:00.000Z"
+          },
+          "isRead": false,
+          "indexedAt": "2026-11-23T10:01:00.300Z"
+        },
+        {
+          "uri": "at://did:plc:vwzwgnygau7ed7b7wt5ux7y2/app.bsky.feed.post/3lbq2srqxdk2b",
+          "cid": "bafyreiquote",
+          "author": {"did": "did:plc:vwzwgnygau7ed7b7wt5ux7y2", "handle": "erin.bsky.social"},
+          "reason": "quote",
+          "reasonSubject": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpxxxxxxx2a",
+          "record": {
+            "$type": "app.bsky.feed.post",
+            "text": "this aged badly",
+            "embed": {
+              "$type": "app.bsky.embed.record",
+              "record": {"uri": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpxxxxxxx2a", "cid": "bafyreiquoted"}
+            },
+            "createdAt": "2026-11-23T10:00:30.000Z"
+          },
+          "isRead": true,
+          "indexedAt": "2026-11-23T10:00:30.500Z"
+        },
+        {
+          "uri": "at://did:plc:ragtjsm2j2vknwkz3zp4oxrd/app.bsky.feed.like/3lbq2rxxxxx2a",
+          "cid": "bafyreilike",
+          "author": {"did": "did:plc:ragtjsm2j2vknwkz3zp4oxrd", "handle": "frank.bsky.social"},
+          "reason": "like",
+          "reasonSubject": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpxxxxxxx2a",
+          "record": {
+            "$type": "app.bsky.feed.like",
+            "subject": {"uri": "at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpxxxxxxx2a", "cid": "bafyreiquoted"},
+            "createdAt": "2026-11-23T10:00:20.000Z"
+          },
+          "isRead": true,
+          "indexedAt": "2026-11-23T10:00:20.100Z"
+        },
+        {
+          "uri": "at://did:plc:44ybard66vv44zksje25o7dz/app.bsky.graph.follow/3lbq2qxxxxx2a",
+          "cid": "bafyreifollow",
+          "author": {"did": "did:plc:44ybard66vv44zksje25o7dz", "handle": "grace.bsky.social", "displayName": "Grace"},
+          "reason": "follow",
+          "record": {
+            "$type": "app.bsky.graph.follow",
+            "subject": "did:plc:acmeacmeacmeacmeacme00",
+            "createdAt": "2026-11-23T09:59:00.000Z"
+          },
+          "isRead": true,
+          "indexedAt": "2026-11-23T09:59:00.200Z"
+        }
+      ],
+      "cursor": "2026-11-23T09:59:00.000Z",
+      "priority": false,
+      "seenAt": "2026-11-23T09:00:00.000Z"
+    }"#;
+
+    #[test]
+    fn mentions_replies_and_quotes_are_kept_and_likes_and_follows_dropped() {
+        let parsed = parse_notifications(PAGE.as_bytes()).unwrap();
+        assert_eq!(
+            parsed.notifications.len(),
+            5,
+            "every notification is parsed"
+        );
+        assert_eq!(parsed.cursor.as_deref(), Some("2026-11-23T09:59:00.000Z"));
+        let page = parsed.into_page(None, None);
+        let kinds: Vec<_> = page.mentions.iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kinds,
+            [MentionKind::Mention, MentionKind::Reply, MentionKind::Quote]
+        );
+
+        let mention = &page.mentions[0];
+        assert_eq!(
+            mention.id,
+            "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lbq2v6hqkc2a"
+        );
+        assert_eq!(
+            mention.url,
+            "https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3lbq2v6hqkc2a"
+        );
+        assert_eq!(
+            mention.author,
+            Author {
+                id: "did:plc:z72i7hdynmk6r22z27h6tvur".into(),
+                handle: "dev.bsky.social".into(),
+                name: Some("Dev Ops".into()),
+            }
+        );
+        assert_eq!(
+            mention.text,
+            "@acme.cloud is the API down? getting 503s from eu-west"
+        );
+        assert_eq!(mention.created_at, at("2026-11-23T10:02:11.123Z"));
+        assert_eq!(mention.lang.as_deref(), Some("en"));
+        assert_eq!(
+            (mention.conversation.as_ref(), mention.in_reply_to.as_ref()),
+            (None, None)
+        );
+        assert_eq!(mention.platform, Platform::Bluesky);
+
+        let reply = &page.mentions[1];
+        assert_eq!(reply.author.name, None, "an empty display name is no name");
+        assert_eq!(reply.lang.as_deref(), Some("en"), "the first of langs");
+        assert_eq!(
+            reply.conversation.as_deref(),
+            Some("at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpyyyyyyy2a")
+        );
+        assert_eq!(
+            reply.in_reply_to.as_deref(),
+            Some("at://did:plc:acmeacmeacmeacmeacme00/app.bsky.feed.post/3lbpzzzzzzz2a")
+        );
+
+        let quote = &page.mentions[2];
+        assert_eq!(
+            (quote.lang.as_ref(), quote.author.name.as_ref()),
+            (None, None)
+        );
+        assert_eq!(quote.text, "this aged badly");
+
+        assert_eq!(page.newest.as_deref(), Some("2026-11-23T10:02:11.456Z"));
+        assert_eq!(
+            page.next_page, None,
+            "a first start reads only the newest page"
+        );
+        assert!(page.partial_errors.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_created_at_falls_back_to_indexed_at() {
+        for created in [r#""createdAt": "yesterday","#, ""] {
+            let body = format!(
+                r#"{{"notifications": [{{"uri": "at://did:plc:a/app.bsky.feed.post/3k", "cid": "c",
+                  "author": {{"did": "did:plc:a", "handle": "a.test"}}, "reason": "mention",
+                  "record": {{{created} "text": "hi @acme"}}, "isRead": false,
+                  "indexedAt": "2026-11-23T10:00:00.000Z"}}]}}"#
+            );
+            let page = parse_notifications(body.as_bytes())
+                .unwrap()
+                .into_page(None, None);
+            assert_eq!(page.mentions[0].created_at, at("2026-11-23T10:00:00Z"));
+        }
+    }
+
+    fn note(reason: &str, created: &str, indexed: &str) -> Notification {
+        Notification {
+            uri: format!("at://did:plc:a/app.bsky.feed.post/{indexed}"),
+            author: Author {
+                id: "did:plc:a".into(),
+                handle: "a.test".into(),
+                name: None,
+            },
+            reason: reason.into(),
+            indexed_at: at(indexed),
+            created_at: parse_datetime(created),
+            post: kind_of(reason).map(|_| Post {
+                text: "hi".into(),
+                url: "https://bsky.app/profile/did:plc:a/post/x".into(),
+                lang: None,
+                root: None,
+                parent: None,
+            }),
+        }
+    }
+
+    fn page_of(notifications: Vec<Notification>) -> NotificationsPage {
+        NotificationsPage {
+            notifications,
+            cursor: Some("older".into()),
+        }
+    }
+
+    #[test]
+    fn the_look_back_keeps_recent_indexing_and_drops_older() {
+        let since = at("2026-11-23T10:00:00Z");
+        let page = page_of(vec![
+            note("mention", "2026-11-23T10:05:00Z", "2026-11-23T10:05:00Z"),
+            // Indexed within the look-back: a re-read, harmless.
+            note("reply", "2026-11-23T09:50:00Z", "2026-11-23T09:50:00Z"),
+            // Back-dated an hour but indexed just now: sorts low, still kept.
+            note("quote", "2026-11-23T09:00:00Z", "2026-11-23T10:01:00Z"),
+            // Exactly at the floor: not later than it.
+            note("mention", "2026-11-23T09:45:00Z", "2026-11-23T09:45:00Z"),
+            note("mention", "2026-11-23T09:30:00Z", "2026-11-23T09:30:00Z"),
+        ])
+        .into_page(Some(since), None);
+        let kept: Vec<_> = page.mentions.iter().map(|m| m.kind).collect();
+        assert_eq!(
+            kept,
+            [MentionKind::Mention, MentionKind::Reply, MentionKind::Quote]
+        );
+        assert_eq!(
+            page.next_page, None,
+            "the last one sorts before the look-back"
+        );
+        assert_eq!(page.newest.as_deref(), Some("2026-11-23T10:05:00.000Z"));
+    }
+
+    #[test]
+    fn paging_goes_on_until_the_last_item_sorts_before_the_look_back() {
+        let since = Some(at("2026-11-23T10:00:00Z"));
+        let within = page_of(vec![
+            note("mention", "2026-11-23T10:05:00Z", "2026-11-23T10:05:00Z"),
+            note("mention", "2026-11-23T09:45:00Z", "2026-11-23T09:46:00Z"),
+        ]);
+        assert_eq!(
+            within.clone().into_page(since, None).next_page.as_deref(),
+            Some("older")
+        );
+
+        // The last item's createdAt is old even though its indexing is recent: it sorts
+        // by the earlier of the two, so the listing is past the look-back.
+        let back_dated = page_of(vec![note(
+            "mention",
+            "2026-11-23T08:00:00Z",
+            "2026-11-23T10:03:00Z",
+        )]);
+        let page = back_dated.into_page(since, None);
+        assert_eq!(page.next_page, None);
+        assert_eq!(page.mentions.len(), 1, "it is still kept");
+
+        // A dropped reason still marks the position in the listing.
+        let like_last = page_of(vec![
+            note("mention", "2026-11-23T10:05:00Z", "2026-11-23T10:05:00Z"),
+            note("like", "2026-11-23T09:10:00Z", "2026-11-23T09:10:00Z"),
+        ]);
+        assert_eq!(like_last.into_page(since, None).next_page, None);
+
+        let no_cursor = NotificationsPage {
+            cursor: None,
+            ..within.clone()
+        };
+        assert_eq!(no_cursor.into_page(since, None).next_page, None);
+        assert_eq!(within.into_page(None, None).next_page, None, "first start");
+
+        let empty = page_of(Vec::new()).into_page(since, None);
+        assert_eq!((empty.next_page, empty.newest), (None, None));
+        assert!(empty.mentions.is_empty());
+    }
+
+    #[test]
+    fn newest_is_the_greatest_indexed_at_in_milliseconds() {
+        let page = page_of(vec![
+            note(
+                "mention",
+                "2026-11-23T10:05:00Z",
+                "2026-11-23T10:05:00.123456+00:00",
+            ),
+            note("like", "2026-11-23T10:06:00Z", "2026-11-23T10:06:00.5Z"),
+        ])
+        .into_page(None, None);
+        assert_eq!(page.newest.as_deref(), Some("2026-11-23T10:06:00.500Z"));
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors_not_panics() {
+        let minimal = |notification: &str| format!(r#"{{"notifications": [{notification}]}}"#);
+        let good = r#"{"uri": "at://did:plc:a/app.bsky.feed.post/3k", "cid": "c",
+            "author": {"did": "did:plc:a", "handle": "a.test"}, "reason": "mention",
+            "record": {"text": "hi"}, "isRead": false, "indexedAt": "2026-11-23T10:00:00Z"}"#;
+        assert!(parse_notifications(minimal(good).as_bytes()).is_ok());
+        let broken = [
+            good.replace(r#""uri": "at://did:plc:a/app.bsky.feed.post/3k","#, ""),
+            good.replace(r#""did": "did:plc:a","#, ""),
+            good.replace(r#", "handle": "a.test""#, ""),
+            good.replace(r#""reason": "mention","#, ""),
+            good.replace(r#", "indexedAt": "2026-11-23T10:00:00Z""#, ""),
+            good.replace("2026-11-23T10:00:00Z", "soon"),
+            good.replace(r#"{"text": "hi"}"#, "{}"),
+            good.replace(r#"{"text": "hi"}"#, r#"{"text": 7}"#),
+            good.replace(r#""record": {"text": "hi"},"#, ""),
+            good.replace("at://did:plc:a/app.bsky.feed.post/3k", "at://did:plc:a"),
+            good.replace(
+                "at://did:plc:a/app.bsky.feed.post/3k",
+                "https://bsky.app/x/y/z",
+            ),
+            good.replace(r#""author": {"did": "did:plc:a", "handle": "a.test"},"#, ""),
+        ];
+        for body in broken.iter().map(|n| minimal(n)).chain([
+            String::new(),
+            "{".into(),
+            "[]".into(),
+            "null".into(),
+            "{}".into(),
+            r#"{"notifications": {}}"#.into(),
+            r#"{"notifications": [], "cursor": 5}"#.into(),
+            r#"{"notifications": [7]}"#.into(),
+            "\u{feff}{}".into(),
+        ]) {
+            let error = parse_notifications(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(error, SocialError::Malformed { status: 200, .. }),
+                "{body}: {error:?}"
+            );
+        }
+        assert!(parse_notifications(b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn a_dropped_reason_needs_no_post_but_still_its_envelope() {
+        let like = r#"{"notifications": [{"uri": "at://did:plc:a/app.bsky.feed.like/3k",
+            "cid": "c", "author": {"did": "did:plc:a", "handle": "a.test"}, "reason": "like",
+            "record": {"subject": {}}, "isRead": false, "indexedAt": "2026-11-23T10:00:00Z"}],
+            "cursor": ""}"#;
+        let parsed = parse_notifications(like.as_bytes()).unwrap();
+        assert_eq!(parsed.cursor, None, "an empty cursor is no cursor");
+        assert!(parsed.into_page(None, None).mentions.is_empty());
+        let headless = like.replace(r#""handle": "a.test""#, r#""handle": """#);
+        assert!(parse_notifications(headless.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn post_urls_use_the_did_and_the_record_key() {
+        assert_eq!(
+            post_url(
+                "did:plc:z72i7hdynmk6r22z27h6tvur",
+                "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3lbq2v6hqkc2a"
+            )
+            .as_deref(),
+            Some("https://bsky.app/profile/did:plc:z72i7hdynmk6r22z27h6tvur/post/3lbq2v6hqkc2a")
+        );
+        assert_eq!(
+            post_url(
+                "did:web:acme.example",
+                "at://acme.example/app.bsky.feed.post/self"
+            )
+            .as_deref(),
+            Some("https://bsky.app/profile/did:web:acme.example/post/self")
+        );
+        // A hostile DID cannot leave its path segment.
+        assert_eq!(
+            post_url("did:x/../../evil?q#f", "at://a/app.bsky.feed.post/k").as_deref(),
+            Some("https://bsky.app/profile/did:x%2F..%2F..%2Fevil%3Fq%23f/post/k")
+        );
+        for uri in [
+            "",
+            "at://",
+            "at://did:plc:a",
+            "at://did:plc:a/app.bsky.feed.post",
+            "at://did:plc:a/app.bsky.feed.post/",
+            "at://did:plc:a/app.bsky.feed.post/k/extra",
+            "https://bsky.app/profile/a/post/k",
+        ] {
+            assert_eq!(post_url("did:plc:a", uri), None, "{uri}");
+        }
+    }
+
+    #[test]
+    fn the_listing_url_asks_for_the_three_reasons_and_the_cursor() {
+        let service = Url::parse("https://bsky.social").unwrap();
+        assert_eq!(
+            list_notifications_url(&service, None).unwrap().as_str(),
+            "https://bsky.social/xrpc/app.bsky.notification.listNotifications?limit=50&reasons=mention&reasons=reply&reasons=quote"
+        );
+        let url = list_notifications_url(&service, Some("2026-11-23T09:59:00.000Z&x=1")).unwrap();
+        let cursor: Vec<_> = url
+            .query_pairs()
+            .filter(|(name, _)| name == "cursor")
+            .map(|(_, value)| value.into_owned())
+            .collect();
+        assert_eq!(
+            cursor,
+            ["2026-11-23T09:59:00.000Z&x=1"],
+            "the cursor is encoded"
+        );
+        let with_path = Url::parse("https://pds.example/base/?x=1").unwrap();
+        assert_eq!(
+            xrpc_url(&with_path, CREATE_SESSION).unwrap().as_str(),
+            "https://pds.example/base/xrpc/com.atproto.server.createSession"
+        );
+        let opaque = Url::parse("mailto:ops@acme.example").unwrap();
+        assert!(matches!(
+            xrpc_url(&opaque, CREATE_SESSION),
+            Err(SocialError::Unavailable { .. })
+        ));
+    }
+
+    #[test]
+    fn xrpc_errors_read_their_name_and_message() {
+        let expired =
+            XrpcError::parse(br#"{"error":"ExpiredToken","message":"Token has expired"}"#);
+        assert!(expired.is_token_refused());
+        assert_eq!(expired.summary(), "ExpiredToken: Token has expired");
+        assert!(XrpcError::parse(br#"{"error":"InvalidToken"}"#).is_token_refused());
+        let limited =
+            XrpcError::parse(br#"{"error":"RateLimitExceeded","message":"Rate Limit Exceeded"}"#);
+        assert!(!limited.is_token_refused());
+        for junk in [
+            &b"<html>bad gateway</html>"[..],
+            b"",
+            b"[1]",
+            b"{\"error\": 5}",
+        ] {
+            let error = XrpcError::parse(junk);
+            assert_eq!(error.summary(), "no error description");
+            assert!(!error.is_token_refused());
+        }
+        let long = format!(
+            r#"{{"error":"InvalidRequest","message":"{}"}}"#,
+            "é".repeat(1000)
+        );
+        assert!(XrpcError::parse(long.as_bytes()).summary().chars().count() <= DETAIL_LIMIT + 1);
+    }
+
+    #[test]
+    fn rate_limit_headers_read_unix_seconds() {
+        let headers = [
+            ("ratelimit-limit", "3000"),
+            ("ratelimit-remaining", "2999"),
+            ("ratelimit-reset", "1795430000"),
+            ("ratelimit-policy", "3000;w=300"),
+        ];
+        let lookup = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let limit = rate_limit(lookup).unwrap();
+        assert_eq!((limit.limit, limit.remaining), (3000, 2999));
+        assert_eq!(limit.reset.timestamp(), 1_795_430_000);
+        assert_eq!(
+            rate_limit(|name| lookup(name).filter(|_| name != "ratelimit-reset")),
+            None
+        );
+        assert_eq!(
+            rate_limit(|name| if name == "ratelimit-limit" {
+                Some("-1")
+            } else {
+                lookup(name)
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn session_replies_need_both_tokens_and_never_quote_them() {
+        let now = at("2026-11-23T10:00:00Z");
+        let session = parse_session(
+            br#"{"did":"did:plc:acme","handle":"acme.bsky.social","accessJwt":"a.b.c","refreshJwt":"d.e.f","email":"ops@acme.example","active":true,"didDoc":{}}"#,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            (session.access_jwt.as_str(), session.refresh_jwt.as_str()),
+            ("a.b.c", "d.e.f")
+        );
+        assert_eq!((session.created_at, session.refreshed_at), (now, now));
+        let debug = format!("{session:?}");
+        assert!(
+            !debug.contains("a.b.c") && !debug.contains("d.e.f"),
+            "{debug}"
+        );
+
+        let secret_in_wrong_place = br#"{"did":"did:plc:acme","handle":"h","accessJwt":"a.b.c","refreshJwt":{"secret-token":1}}"#;
+        for body in [
+            &secret_in_wrong_place[..],
+            br#"{"did":"did:plc:acme","handle":"h","accessJwt":"a.b.c"}"#,
+            br#"{"did":"did:plc:acme","handle":"h","accessJwt":"","refreshJwt":"x"}"#,
+            b"[]",
+            b"",
+        ] {
+            let error = parse_session(body, now).unwrap_err();
+            assert!(matches!(error, SocialError::Malformed { .. }), "{error:?}");
+            let text = error.to_string();
+            assert!(
+                !text.contains("a.b.c") && !text.contains("secret-token"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stored_session_keeps_the_documented_attribute_names() {
+        let at = at("2026-11-23T10:00:00Z");
+        let session = Session {
+            did: "did:plc:acme".into(),
+            handle: "acme.bsky.social".into(),
+            access_jwt: "a".into(),
+            refresh_jwt: "r".into(),
+            created_at: at,
+            refreshed_at: at,
+        };
+        let item = NewItem::encode(keys::session(Platform::Bluesky, "acme"), &session).unwrap();
+        let mut names: Vec<_> = item.attributes.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "access_jwt",
+                "created_at",
+                "did",
+                "handle",
+                "refresh_jwt",
+                "refreshed_at"
+            ]
+        );
+        assert_eq!(item.key, Key::new("SESSION#bluesky#acme", "SESSION"));
+    }
+}
