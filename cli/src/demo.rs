@@ -1,6 +1,9 @@
 //! `sitrep demo`: the outage drill. A scripted service on 127.0.0.1 fails for a while and
-//! comes back; the real probe engine, on the embedded store, watches it. The story prints as
-//! it happens, then the figures that matter to the people woken by it.
+//! comes back; the real probe engine, on the embedded store, watches it. Customers notice
+//! too: their posts appear on a stand-in X API on 127.0.0.1 (the real v2 wire format),
+//! which the real X client polls; sitrep classifies them, and their surge opens a suspected
+//! incident that the probes then confirm. The story prints as it happens, then the figures
+//! that matter to the people woken by it.
 //!
 //! Minutes are compressed to seconds (one cycle a second instead of a minute), nothing else
 //! changes: same config parser, same thresholds, same store adapter as `sitrep run`. Later
@@ -19,8 +22,19 @@ use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
 use tokio::time::Instant;
 
+use shared::mentions::StoredMention;
+use shared::mentions::cycle::MentionCycle;
+use shared::mentions::surge::{self, SurgeChange};
+use shared::random::{Random, SeededRandom};
+use shared::secrets::EnvironmentSecrets;
+use shared::social::Platform;
+use shared::social::connect::ClientDeps;
+use shared::social::transport::{RetryPolicy, Transport};
+use shared::store::keys;
+
 use crate::CliError;
 use crate::flaky::{FlakyService, Mode};
+use crate::x_timeline::XTimeline;
 
 /// Time between cycles in the drill (a minute in production).
 const CYCLE: Duration = Duration::from_secs(1);
@@ -30,6 +44,37 @@ const HEALTHY_CYCLES: u32 = 3;
 const BROKEN_CYCLES: u32 = 8;
 /// Hard stop, whatever happens.
 const MAX_CYCLES: u32 = 30;
+/// The drill's X account id on the stand-in API.
+const X_ACCOUNT: &str = "42";
+/// Customers' posts: cycles after the failure, handle, text.
+const CUSTOMERS: [(u32, &str, &str); 6] = [
+    (
+        0,
+        "dev_ana",
+        "@acme is the API down? getting 503s on every call",
+    ),
+    (1, "bo_ops", "@acme api timing out for us too #acmedown"),
+    (
+        1,
+        "carl",
+        "no problems here, @acme dashboard loads fine for me",
+    ),
+    (
+        1,
+        "lucia_dev",
+        "¿Se cayó la API de @acme? Todo devuelve 503 😩",
+    ),
+    (
+        2,
+        "dee_sre",
+        "@AcmeSupport any ETA? our webhooks stopped arriving",
+    ),
+    (
+        BROKEN_CYCLES + 3,
+        "dev_ana",
+        "back up, thanks @acme for the quick fix and the updates!",
+    ),
+];
 
 /// One line of the story: when, who, what.
 #[derive(Debug, Clone)]
@@ -82,9 +127,9 @@ impl Timeline {
 }
 
 /// The drill's configuration: the same TOML a vendor writes.
-pub fn drill_config(health_url: &str) -> String {
+pub fn drill_config(health_url: &str, x_base: &str) -> String {
     format!(
-        r#"# The outage drill: one component, one HTTP check, production thresholds.
+        r#"# The outage drill: one component, one HTTP check, production thresholds, one X account.
 [service]
 name = "Acme Cloud (drill)"
 status_url = "https://status.acme.example"
@@ -92,9 +137,22 @@ status_url = "https://status.acme.example"
 [probe]
 region = "local"
 
+[mentions]
+surge_authors = 3
+surge_window = "10m"
+
+[[accounts]]
+id = "acme-x"
+platform = "x"
+handle = "acme"
+user_id = "{X_ACCOUNT}"
+base_url = "{x_base}"
+credentials = "drill/acme-x"
+
 [[components]]
 id = "api"
 name = "Public API"
+keywords = ["api", "webhooks", "503"]
 
 [[checks]]
 id = "api-health"
@@ -114,7 +172,13 @@ pub async fn run() -> Result<(), CliError> {
     let service = FlakyService::start(Mode::Healthy)
         .await
         .map_err(CliError::other)?;
-    let config = Config::parse(&drill_config(&service.health_url()))
+    let x = XTimeline::start(
+        X_ACCOUNT,
+        chrono::Utc::now() + chrono::Duration::minutes(15),
+    )
+    .await
+    .map_err(CliError::other)?;
+    let config = Config::parse(&drill_config(&service.health_url(), &x.base_url()))
         .map_err(|e| CliError::Other(format!("the drill's own config is invalid: {e}")))?;
     let directory = std::env::temp_dir().join(format!("sitrep-demo-{}", std::process::id()));
     std::fs::create_dir_all(&directory).map_err(CliError::other)?;
@@ -125,8 +189,22 @@ pub async fn run() -> Result<(), CliError> {
     );
     let check = &config.checks[0];
     let thresholds = (check.failure_threshold, check.success_threshold);
+    let config = Arc::new(config);
+    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+    let mentions = MentionCycle::new(
+        Arc::clone(&config),
+        Arc::new(EnvironmentSecrets::new().with("drill/acme-x", r#"{"bearer_token": "drill"}"#)),
+        ClientDeps {
+            transport: Transport::new(RetryPolicy::default(), Arc::clone(&random))
+                .map_err(CliError::other)?,
+            store: Arc::clone(&store),
+            clock: Arc::clone(&clock),
+            random,
+        },
+    )
+    .await;
     let prober = Prober::new(
-        Arc::new(config),
+        Arc::clone(&config),
         Arc::clone(&store),
         Arc::clone(&clock),
         "local",
@@ -154,6 +232,9 @@ pub async fn run() -> Result<(), CliError> {
     let mut opened = None;
     let mut resolved = None;
     let mut incident_id = None;
+    let mut first_report = None;
+    let mut suspected = None;
+    let mut unread: Vec<(String, String)> = Vec::new();
     let mut ticker = tokio::time::interval(CYCLE);
     for cycle in 0..MAX_CYCLES {
         ticker.tick().await;
@@ -167,6 +248,14 @@ pub async fn run() -> Result<(), CliError> {
         if cycle == HEALTHY_CYCLES + BROKEN_CYCLES {
             service.set(Mode::Healthy);
             fixed_at = Some(story.beat("vendor", "the Public API is fixed (injected recovery)"));
+        }
+        if let Some(failed) = cycle.checked_sub(HEALTHY_CYCLES) {
+            for (_, who, text) in CUSTOMERS.iter().filter(|(after, ..)| *after == failed) {
+                let id = x.post(who, text, clock.now());
+                let at = story.beat("customer", format!("@{who} on X: \"{text}\""));
+                first_report.get_or_insert(at);
+                unread.push((id, (*who).to_owned()));
+            }
         }
         let report = prober.run_cycle(Instant::now() + CYCLE).await;
         if let Some(error) = report.errors.first() {
@@ -194,10 +283,15 @@ pub async fn run() -> Result<(), CliError> {
             match change {
                 Change::Opened(i) => {
                     incident_id = Some(i.id.clone());
+                    let verb = if suspected.as_ref().is_some_and(|(id, _)| *id == i.id) {
+                        "confirmed by the probes"
+                    } else {
+                        "opened"
+                    };
                     opened = Some(story.beat(
                         "sitrep",
                         format!(
-                            "incident {} opened: {} ({})",
+                            "incident {} {verb}: {} ({})",
                             i.id,
                             i.title,
                             i.reason.as_deref().unwrap_or("")
@@ -219,7 +313,56 @@ pub async fn run() -> Result<(), CliError> {
                 Change::Status { .. } | Change::Updated(_) => {}
             }
         }
-        if resolved.is_some() {
+        let heard = mentions.run(Instant::now() + CYCLE).await;
+        if let Some(error) = heard.errors.first() {
+            return Err(CliError::Other(format!(
+                "the drill's mentions poll failed: {error}"
+            )));
+        }
+        for (id, who) in std::mem::take(&mut unread) {
+            match store.get(&keys::mention(Platform::X, &id)).await {
+                Ok(Some(item)) => {
+                    let mention: StoredMention = item.decode().map_err(CliError::other)?;
+                    story.beat(
+                        "sitrep",
+                        format!(
+                            "read @{who}: {} about {} ({}, confidence {:.2})",
+                            mention.intent,
+                            mention
+                                .component
+                                .as_ref()
+                                .map_or("the service", |c| c.as_str()),
+                            mention.lang,
+                            mention.confidence
+                        ),
+                    );
+                }
+                Ok(None) => unread.push((id, who)),
+                Err(e) => return Err(CliError::other(e)),
+            }
+        }
+        for change in &heard.surges {
+            match change {
+                SurgeChange::Opened { incident, authors } => {
+                    let at = story.beat(
+                        "sitrep",
+                        format!(
+                            "suspected incident {} opened: {authors} customers reported an outage",
+                            incident.id
+                        ),
+                    );
+                    suspected = Some((incident.id.clone(), at));
+                }
+                SurgeChange::Attached { incident, reports } => {
+                    story.beat(
+                        "sitrep",
+                        format!("{reports} more report(s) attached to incident {incident}"),
+                    );
+                }
+                SurgeChange::Resolved(_) => {}
+            }
+        }
+        if resolved.is_some() && unread.is_empty() && cycle >= HEALTHY_CYCLES + BROKEN_CYCLES + 3 {
             break;
         }
     }
@@ -253,9 +396,16 @@ pub async fn run() -> Result<(), CliError> {
     .await
     .map_err(CliError::other)?;
 
+    let evidence = surge::evidence(store.as_ref(), &id)
+        .await
+        .map_err(CliError::other)?;
+    println!("\nCustomers' reports attached to it: {}", evidence.len());
+    for report in &evidence {
+        println!("  {}  @{}: {}", report.url, report.handle, report.excerpt);
+    }
     println!("\nFigures:");
     let seconds = |d: Duration| format!("{:.1} s", d.as_secs_f64());
-    let rows = vec![
+    let mut rows = vec![
         vec![
             "detection latency (failure -> incident opened)".to_owned(),
             seconds(opened - failed_at),
@@ -273,13 +423,29 @@ pub async fn run() -> Result<(), CliError> {
             seconds(first_success.unwrap_or(resolved) - fixed_at),
         ],
         vec!["incident open for".to_owned(), seconds(resolved - opened)],
-        vec![
-            "uptime over the drill".to_owned(),
-            samples
-                .uptime_percent()
-                .map_or("-".into(), |p| format!("{p:.1} %")),
-        ],
     ];
+    if let (Some(first), Some((_, suspected_at))) = (first_report, &suspected) {
+        rows.insert(
+            0,
+            vec![
+                "first customer report -> suspected incident".to_owned(),
+                seconds(*suspected_at - first),
+            ],
+        );
+        rows.insert(
+            1,
+            vec![
+                "suspected incident ahead of the probes by".to_owned(),
+                seconds(opened.saturating_sub(*suspected_at)),
+            ],
+        );
+    }
+    rows.extend(vec![vec![
+        "uptime over the drill".to_owned(),
+        samples
+            .uptime_percent()
+            .map_or("-".into(), |p| format!("{p:.1} %")),
+    ]]);
     print!("{}", crate::render::table(&["WHAT", "TOOK"], &rows));
     println!(
         "\nIn production a cycle is a minute: detection takes about {} min with these thresholds.",

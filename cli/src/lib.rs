@@ -12,7 +12,14 @@ use std::time::Duration;
 
 use shared::clock::{Clock, SystemClock};
 use shared::config::Config;
+use shared::mentions::classify::{Classifier, Intent};
+use shared::mentions::cycle::MentionCycle;
+use shared::mentions::evaluation::{evaluate, parse_labelled};
 use shared::probe::cycle::Prober;
+use shared::random::{Random, SeededRandom};
+use shared::secrets::EnvironmentSecrets;
+use shared::social::connect::ClientDeps;
+use shared::social::transport::{RetryPolicy, Transport};
 use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
 
@@ -78,11 +85,12 @@ pub fn load_config(path: &Path) -> Result<(String, Config), CliError> {
 pub fn validate(path: &Path) -> Result<(), CliError> {
     let (_, config) = load_config(path)?;
     println!(
-        "{} is valid: {} component(s), {} check(s), {} maintenance window(s)",
+        "{} is valid: {} component(s), {} check(s), {} maintenance window(s), {} social account(s)",
         path.display(),
         config.components.len(),
         config.checks.len(),
-        config.maintenance.len()
+        config.maintenance.len(),
+        config.accounts.len()
     );
     Ok(())
 }
@@ -146,7 +154,18 @@ pub async fn run(
         shared::probe::runner::seconds(interval),
         db.display()
     );
-    let prober = Prober::new(Arc::new(config), store, Arc::clone(&clock), region)
+    let config = Arc::new(config);
+    let mentions = match config.accounts.is_empty() {
+        true => None,
+        false => {
+            println!(
+                "sitrep: polling {} social account(s); credentials from SITREP_SECRET_* variables",
+                config.accounts.len()
+            );
+            Some(mention_cycle(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?)
+        }
+    };
+    let prober = Prober::new(Arc::clone(&config), store, Arc::clone(&clock), region)
         .map_err(CliError::other)?;
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -164,6 +183,13 @@ pub async fn run(
         for error in &report.errors {
             eprintln!("  error: {error}");
         }
+        if let Some(mentions) = &mentions {
+            let report = mentions.run(tokio::time::Instant::now() + interval).await;
+            print!("{}", render::mentions_lines(&report));
+            for error in &report.errors {
+                eprintln!("  error: {error}");
+            }
+        }
         if let Err(error) = sqlite.purge_expired().await {
             eprintln!("  error: purging expired results: {error}");
         }
@@ -171,6 +197,71 @@ pub async fn run(
         if cycles.is_some_and(|n| done >= n) {
             break;
         }
+    }
+    Ok(())
+}
+
+/// The mentions service for local runs: secrets from `SITREP_SECRET_*` variables.
+async fn mention_cycle(
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<MentionCycle, CliError> {
+    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+    let transport =
+        Transport::new(RetryPolicy::default(), Arc::clone(&random)).map_err(CliError::other)?;
+    let deps = ClientDeps {
+        transport,
+        store,
+        clock,
+        random,
+    };
+    Ok(MentionCycle::new(config, Arc::new(EnvironmentSecrets::new()), deps).await)
+}
+
+/// `sitrep classify TEXT`: how sitrep reads one post, with the components of `config`.
+pub fn classify_text(config: Option<&Path>, text: &str) -> Result<(), CliError> {
+    let components = match config {
+        Some(path) => load_config(path)?.1.components,
+        None => Vec::new(),
+    };
+    let classification = Classifier::new(&components).classify(text, None);
+    println!(
+        "intent {} (confidence {:.2}), language {}, component {}",
+        classification.intent,
+        classification.confidence,
+        classification.lang,
+        classification
+            .component
+            .as_ref()
+            .map_or("-", |c| c.as_str())
+    );
+    Ok(())
+}
+
+/// `sitrep classify --labelled FILE`: precision and recall per intent on a labelled set,
+/// failing when outage reports miss their targets (precision 0.95, recall 0.90).
+pub fn evaluate_labelled(labelled: &Path, config: Option<&Path>) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(labelled).map_err(|e| CliError::Read {
+        path: labelled.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let set = parse_labelled(&text)
+        .map_err(|e| CliError::Other(format!("{}: {e}", labelled.display())))?;
+    let components = match config {
+        Some(path) => load_config(path)?.1.components,
+        None => Vec::new(),
+    };
+    let evaluation = evaluate(&Classifier::new(&components), &set);
+    print!("{evaluation}");
+    let (precision, recall) = (
+        evaluation.precision(Intent::OutageReport),
+        evaluation.recall(Intent::OutageReport),
+    );
+    if precision < 0.95 || recall < 0.90 {
+        return Err(CliError::Other(format!(
+            "outage_report misses its targets: precision {precision:.3} (needs 0.95), recall {recall:.3} (needs 0.90)"
+        )));
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `sitrep`: validate a configuration, probe once, run the probe loop locally, push a
-//! configuration to the deployed table, or watch the outage drill. Parses arguments only;
+//! `sitrep`: validate a configuration, probe once, run the probe and mentions loop locally,
+//! classify posts, push a configuration to the deployed table, or watch the outage drill. Parses arguments only;
 //! the work is in the `sitrep_cli` library and the `shared` crate.
 #![forbid(unsafe_code)]
 
@@ -46,8 +46,21 @@ enum Command {
         #[arg(long)]
         cycles: Option<u64>,
     },
-    /// A scripted outage on 127.0.0.1: failure, incident, recovery, resolution, with timings.
+    /// A scripted outage on 127.0.0.1: failure, customers asking, incident, recovery, with timings.
     Demo,
+    /// How sitrep reads a post (intent, language, component), or precision and recall on a
+    /// labelled set.
+    Classify {
+        /// The post's text (omit with --labelled).
+        #[arg(required_unless_present = "labelled")]
+        text: Option<String>,
+        /// A JSON-lines file of labelled posts (`text`, `lang`, `intent`, `component`).
+        #[arg(long, conflicts_with = "text")]
+        labelled: Option<PathBuf>,
+        /// A sitrep config whose components' keywords name components.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Manage the configuration deployed to AWS.
     Config {
         #[command(subcommand)]
@@ -89,6 +102,17 @@ async fn main() -> ExitCode {
             cycles,
         } => sitrep_cli::run(&config, &db, interval, cycles).await,
         Command::Demo => sitrep_cli::demo::run().await,
+        Command::Classify {
+            text,
+            labelled,
+            config,
+        } => match (labelled, text) {
+            (Some(labelled), _) => sitrep_cli::evaluate_labelled(&labelled, config.as_deref()),
+            (None, Some(text)) => sitrep_cli::classify_text(config.as_deref(), &text),
+            (None, None) => Err(sitrep_cli::CliError::Other(
+                "give a text to classify, or --labelled FILE".into(),
+            )),
+        },
         Command::Config {
             command: ConfigCommand::Push { config, table },
         } => sitrep_cli::push_config(&config, &table).await,

@@ -165,3 +165,47 @@ mod tests {
         assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
     }
 }
+
+/// One mentions run as a few lines: per account what was stored, then surge changes.
+pub fn mentions_lines(report: &shared::mentions::cycle::CycleReport) -> String {
+    use shared::mentions::classify::Intent;
+    use shared::mentions::surge::SurgeChange;
+    let mut out = String::new();
+    for account in &report.accounts {
+        out.push_str(&format!(
+            "    mentions {} ({}): {} new ({} outage report(s)), {} already stored; {}\n",
+            account.account,
+            account.platform,
+            account.stored,
+            account.stored_with(Intent::OutageReport),
+            account.duplicates,
+            account.outcome
+        ));
+        if let Some(gap) = &account.gap {
+            out.push_str(&format!(
+                "      backlog beyond the platform's reach: about {} mention(s) may be missing\n",
+                gap.estimated_missing
+                    .map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string())
+            ));
+        }
+    }
+    for change in &report.surges {
+        let line = match change {
+            SurgeChange::Opened { incident, authors } => format!(
+                "suspected incident {} opened: {} ({authors} people reported it)",
+                incident.id, incident.title
+            ),
+            SurgeChange::Attached { incident, reports } => {
+                format!("{reports} new report(s) attached to incident {incident}")
+            }
+            SurgeChange::Resolved(incident) => {
+                format!(
+                    "suspected incident {} resolved: no new reports",
+                    incident.id
+                )
+            }
+        };
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
+}

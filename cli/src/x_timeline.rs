@@ -186,11 +186,9 @@ impl Drop for XTimeline {
 
 /// A stable numeric user id for a handle, so the same author is the same user.
 pub fn user_id_of(username: &str) -> String {
-    let hash = username
-        .bytes()
-        .fold(1_469_598_103_934_665_603u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(1_099_511_628_211)
-        });
+    let hash = username.bytes().fold(1_469_598_103_934_665_603u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(1_099_511_628_211)
+    });
     (hash % 9_000_000_000 + 1_000_000_000).to_string()
 }
 
@@ -257,7 +255,12 @@ async fn answer(
         .into_iter()
         .filter(|p| p.id > since && p.id <= top)
         .collect();
-    let page: Vec<&TimelinePost> = matching.iter().skip(offset).take(page_size).copied().collect();
+    let page: Vec<&TimelinePost> = matching
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .copied()
+        .collect();
     let body = page_body(&page, &matching, top, offset, page_size);
     Ok(respond(200, &body.to_string(), &state))
 }
@@ -289,7 +292,8 @@ fn page_body(
                 "edit_history_tweet_ids": [p.id.to_string()],
             });
             if let Some(original) = p.reposts {
-                post["referenced_tweets"] = json!([{"type": "retweeted", "id": original.to_string()}]);
+                post["referenced_tweets"] =
+                    json!([{"type": "retweeted", "id": original.to_string()}]);
             }
             post
         })

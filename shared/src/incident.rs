@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Component, ComponentId, IncidentTrigger};
+use crate::mentions::surge::SurgeState;
 use crate::probe::outcome::Health;
 use crate::store::{Created, Item, NewItem, Query, Store, StoreError, keys};
 
@@ -240,8 +241,19 @@ pub async fn transition(
         if !status_changed && !open_new && !resolve && previous.is_some() {
             return Ok(Vec::new());
         }
+        // Customers may have reported it first: the probes then confirm that suspected
+        // incident instead of opening a second one for the same outage.
+        let suspected = if open_new {
+            suspected_incident(store, &component.id).await?
+        } else {
+            None
+        };
         let incident = if open_new {
-            Some(incident_id(&component.id, now))
+            Some(
+                suspected
+                    .clone()
+                    .unwrap_or_else(|| incident_id(&component.id, now)),
+            )
         } else if resolve {
             None
         } else {
@@ -284,7 +296,14 @@ pub async fn transition(
             });
         }
         if open_new && let Some(id) = &incident {
-            let opened = open(store, component, id, status, reason.clone(), now).await?;
+            let confirmed = match &suspected {
+                Some(_) => confirm(store, component, id, status, reason.clone(), now).await?,
+                None => None,
+            };
+            let opened = match confirmed {
+                Some(confirmed) => confirmed,
+                None => open(store, component, id, status, reason.clone(), now).await?,
+            };
             changes.push(Change::Opened(opened));
         } else if resolve && let Some(id) = &before.incident {
             if let Some(resolved) = close(store, id, now).await? {
@@ -367,6 +386,74 @@ pub async fn write_opening(
         )?)
         .await?;
     Ok(())
+}
+
+/// The suspected incident customers' reports opened for a component, if one is open.
+async fn suspected_incident(
+    store: &dyn Store,
+    component: &ComponentId,
+) -> Result<Option<String>, StoreError> {
+    Ok(match store.get(&keys::surge(component.as_str())).await? {
+        Some(item) => item.decode::<SurgeState>()?.incident,
+        None => None,
+    })
+}
+
+/// Turns the suspected incident `id` into the probes' incident: no longer suspected, the
+/// probes' title and reason, open (even if it had just gone quiet), and a timeline entry
+/// saying so. The surge state lets go of it, so it is not resolved for want of reports.
+/// `None` if the record is missing (the caller then writes it afresh).
+async fn confirm(
+    store: &dyn Store,
+    component: &Component,
+    id: &str,
+    status: ComponentStatus,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<Incident>, StoreError> {
+    let surge_key = keys::surge(component.id.as_str());
+    if let Some(item) = store.get(&surge_key).await?
+        && let state = item.decode::<SurgeState>()?
+        && state.incident.as_deref() == Some(id)
+    {
+        match store
+            .update(NewItem::encode(surge_key, &state.closed())?, item.version)
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let confirmed = modify(store, id, |incident| {
+        incident.suspected = false;
+        incident.title = title(component, status);
+        incident.status = status;
+        incident.reason = reason.clone();
+        incident.phase = IncidentPhase::Open;
+        incident.resolved_at = None;
+        incident.duration_seconds = None;
+    })
+    .await?;
+    if confirmed.is_some() {
+        let message = match &reason {
+            Some(reason) => format!(
+                "Confirmed by the probes: {} ({reason})",
+                title(component, status)
+            ),
+            None => format!("Confirmed by the probes: {}", title(component, status)),
+        };
+        append(
+            store,
+            id,
+            &TimelineEntry {
+                at: now,
+                status,
+                message,
+            },
+        )
+        .await?;
+    }
+    Ok(confirmed)
 }
 
 /// Recreates an incident record that a crash between the decision and its write left missing.

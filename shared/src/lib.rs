@@ -9,11 +9,13 @@
 //! - [`probe`]: health checks, conditions, hysteresis, quorum and the probe cycle.
 //! - [`maintenance`]: maintenance windows in named time zones.
 //! - [`incident`]: incidents and their public timeline.
+//! - [`mentions`]: polling mentions, classifying them, and surges of outage reports.
 //! - [`metrics`]: CloudWatch metrics as Embedded Metric Format lines.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
 //! - [`social`]: the social platforms: one client trait, X, Mastodon and Bluesky clients.
 //! - [`secrets`]: the secrets port (Secrets Manager, or the environment locally).
 //! - [`random`]: the randomness port (retry jitter).
+//! - [`invocation`]: per-invocation plumbing the functions share (config source, deadline).
 //! - [`aws`]: the AWS SDK configuration every binary shares.
 //! - [`logging`]: `tracing` set up the way Lambda expects.
 #![forbid(unsafe_code)]
@@ -23,8 +25,10 @@ pub mod clock;
 pub mod config;
 pub mod history;
 pub mod incident;
+pub mod invocation;
 pub mod logging;
 pub mod maintenance;
+pub mod mentions;
 pub mod metrics;
 pub mod probe;
 pub mod random;

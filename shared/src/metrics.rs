@@ -33,7 +33,9 @@ pub fn emf_line(metric: &Metric<'_>, at: DateTime<Utc>) -> String {
             "Timestamp": at.timestamp_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [metric.dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                // Per dimension value, and once more without dimensions so that one alarm
+                // watches the total.
+                "Dimensions": [metric.dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>(), []],
                 "Metrics": [{"Name": metric.name, "Unit": metric.unit}],
             }],
         }),
@@ -68,6 +70,7 @@ mod tests {
         let declared = &parsed["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], "sitrep");
         assert_eq!(declared["Dimensions"][0], json!(["platform", "account"]));
+        assert_eq!(declared["Dimensions"][1], json!([]), "and the total");
         assert_eq!(declared["Metrics"][0]["Name"], "MentionsPossiblyMissed");
         assert_eq!(parsed["MentionsPossiblyMissed"], 240.0);
         assert_eq!(parsed["account"], "acme-x");

@@ -142,7 +142,9 @@ mod tests {
         assert_eq!(secrets.secret("drill").await.unwrap(), "{}");
         let missing = secrets.secret("sitrep/nowhere-set").await.unwrap_err();
         assert!(
-            missing.to_string().contains("SITREP_SECRET_SITREP_NOWHERE_SET"),
+            missing
+                .to_string()
+                .contains("SITREP_SECRET_SITREP_NOWHERE_SET"),
             "{missing}"
         );
     }

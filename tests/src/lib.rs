@@ -6,6 +6,10 @@ pub mod replay;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Context, LambdaEvent};
 
 use chrono::{DateTime, TimeZone, Utc};
 use shared::clock::ManualClock;
@@ -99,7 +103,13 @@ pub fn api_config(url: &str, check_settings: &str, sections: &str) -> Config {
 /// "api", "webhooks") and `login` ("login", "sign in"), one X account `acme-x` (handle `acme`,
 /// user id 42) at `x_base`, and `mentions` as the body of the `[mentions]` table.
 pub fn mentions_config(x_base: &str, mentions: &str) -> Config {
-    let text = format!(
+    let text = mentions_config_text(x_base, mentions, "sitrep/acme-x");
+    Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// [`mentions_config`] as TOML, its account's credentials in the secret named `secret`.
+pub fn mentions_config_text(x_base: &str, mentions: &str, secret: &str) -> String {
+    format!(
         r#"
 [service]
 name = "Acme Cloud"
@@ -114,7 +124,7 @@ platform = "x"
 handle = "acme"
 user_id = "42"
 base_url = "{x_base}"
-credentials = "sitrep/acme-x"
+credentials = "{secret}"
 
 [[components]]
 id = "api"
@@ -126,6 +136,19 @@ id = "login"
 name = "Login"
 keywords = ["login", "sign in"]
 "#
-    );
-    Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    )
+}
+
+/// The real EventBridge "Scheduled Event" JSON as a Lambda event, due in 30 s.
+pub fn scheduled_event() -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
+    let payload: EventBridgeEvent<serde_json::Value> =
+        serde_json::from_str(include_str!("../fixtures/scheduled-event.json"))
+            .expect("the fixture is a scheduled event");
+    let mut context = Context::default();
+    context.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    context.deadline = now_ms + 30_000;
+    LambdaEvent::new(payload, context)
 }

@@ -201,9 +201,7 @@ async fn answer(
         body,
     };
     let reply = handler(&recorded);
-    log.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(recorded);
+    log.lock().unwrap_or_else(|p| p.into_inner()).push(recorded);
     match reply {
         Reply::Respond {
             status,

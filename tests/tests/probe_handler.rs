@@ -2,19 +2,14 @@
 //! DynamoDB table on moto and a scripted service on 127.0.0.1.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use lambda_runtime::{Context, LambdaEvent};
 use probe::{ConfigSource, Probe, Summary, handle};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{ComponentId, deployed};
 use shared::incident::{self, ComponentStatus, IncidentPhase};
 use shared::store::{Store, keys};
 use sitrep_cli::flaky::{FlakyService, Mode};
-use sitrep_tests::{api_config_text, dynamo_store, epoch};
-
-const SCHEDULED_EVENT: &str = include_str!("../fixtures/scheduled-event.json");
+use sitrep_tests::{api_config_text, dynamo_store, epoch, scheduled_event};
 
 fn config(url: &str, failure_threshold: u32) -> String {
     api_config_text(
@@ -24,19 +19,6 @@ fn config(url: &str, failure_threshold: u32) -> String {
         ),
         "",
     )
-}
-
-fn scheduled_event() -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
-    let payload: EventBridgeEvent<serde_json::Value> =
-        serde_json::from_str(SCHEDULED_EVENT).expect("the fixture is a scheduled event");
-    let mut context = Context::default();
-    context.request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef".into();
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    context.deadline = now_ms + 30_000;
-    LambdaEvent::new(payload, context)
 }
 
 async fn setup(service: &FlakyService, threshold: u32) -> (Arc<dyn Store>, ManualClock, Probe) {
@@ -175,7 +157,7 @@ async fn an_invalid_deployed_config_names_field_and_line() {
 
 #[tokio::test]
 async fn the_fixture_is_the_documented_scheduled_event() {
-    let event: EventBridgeEvent<serde_json::Value> = serde_json::from_str(SCHEDULED_EVENT).unwrap();
+    let event = scheduled_event().payload;
     assert_eq!(
         (event.source.as_str(), event.detail_type.as_str()),
         ("aws.events", "Scheduled Event")

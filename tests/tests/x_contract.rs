@@ -14,7 +14,7 @@ use shared::social::x::oauth1::OAuth1Credentials;
 use shared::social::x::{XClient, XCredentials};
 use shared::social::{MentionKind, Paging, SocialClient, SocialError};
 use sitrep_tests::epoch;
-use sitrep_tests::replay::{Recorded, Reply, ReplayServer};
+use sitrep_tests::replay::{Recorded, ReplayServer, Reply};
 
 const PAGE: &str = r#"{
   "data": [
@@ -107,7 +107,10 @@ async fn the_request_asks_for_what_a_mention_needs_with_the_bearer_token() {
 #[tokio::test]
 async fn a_first_poll_sends_no_since_id_and_no_token() {
     let server = ReplayServer::start(|_| Reply::json(200, PAGE)).await;
-    client(&server, bearer()).mentions(None, None).await.unwrap();
+    client(&server, bearer())
+        .mentions(None, None)
+        .await
+        .unwrap();
     let request = &server.requests()[0];
     assert_eq!(request.param("since_id"), None);
     assert_eq!(request.param("pagination_token"), None);
@@ -194,7 +197,8 @@ async fn usage_capped_is_its_own_error() {
 
 #[tokio::test]
 async fn problem_json_refusals_are_typed() {
-    let unauthorized = r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#;
+    let unauthorized =
+        r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#;
     let server = ReplayServer::start(move |_| {
         Reply::json(401, unauthorized).header("content-type", "application/problem+json")
     })
@@ -254,7 +258,8 @@ async fn server_errors_and_dropped_connections_are_retried_with_backoff() {
     assert_eq!(page.mentions.len(), 2);
     assert_eq!(server.requests().len(), 3, "dropped, failed, answered");
 
-    let server = ReplayServer::start(|_| Reply::json(503, r#"{"title":"Service Unavailable"}"#)).await;
+    let server =
+        ReplayServer::start(|_| Reply::json(503, r#"{"title":"Service Unavailable"}"#)).await;
     let error = client(&server, bearer())
         .mentions(None, None)
         .await
@@ -263,7 +268,11 @@ async fn server_errors_and_dropped_connections_are_retried_with_backoff() {
         matches!(error, SocialError::Unavailable { .. }),
         "{error:?}"
     );
-    assert_eq!(server.requests().len(), 3, "three attempts, then it gives up");
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "three attempts, then it gives up"
+    );
 }
 
 #[tokio::test]
@@ -300,6 +309,18 @@ async fn user_context_signs_every_attempt_with_oauth_1a() {
         assert!(header.contains(&format!("oauth_timestamp=\"{}\"", epoch().timestamp())));
         assert!(!header.contains("secret"), "secrets never travel: {header}");
     }
-    let nonce = |h: &str| h.split("oauth_nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    assert_ne!(nonce(headers[0]), nonce(headers[1]), "a retry gets a new nonce");
+    let nonce = |h: &str| {
+        h.split("oauth_nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(
+        nonce(headers[0]),
+        nonce(headers[1]),
+        "a retry gets a new nonce"
+    );
 }

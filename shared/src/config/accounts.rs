@@ -14,10 +14,10 @@ use crate::social::Platform;
 pub(super) fn mention_settings(raw: RawMentions, errors: &mut Errors<'_>) -> MentionSettings {
     let mut settings = MentionSettings::default();
     let bounded = |value: &Option<Spanned<String>>,
-                       field: &str,
-                       range: (Duration, Duration),
-                       words: &str,
-                       errors: &mut Errors<'_>| {
+                   field: &str,
+                   range: (Duration, Duration),
+                   words: &str,
+                   errors: &mut Errors<'_>| {
         let value = value.as_ref()?;
         let duration = duration_field(value, format!("mentions.{field}"), errors)?;
         if duration < range.0 || duration > range.1 {
@@ -112,7 +112,12 @@ pub(super) fn account_of(
             None
         }
     };
-    let handle = raw.handle.get_ref().trim().trim_start_matches('@').to_owned();
+    let handle = raw
+        .handle
+        .get_ref()
+        .trim()
+        .trim_start_matches('@')
+        .to_owned();
     if handle.is_empty() || handle.contains(char::is_whitespace) {
         errors.at(
             raw.handle.span(),

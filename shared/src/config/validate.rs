@@ -14,8 +14,8 @@ use super::accounts;
 use super::raw::{RawCheck, RawComponent, RawConfig, RawMaintenance, RawProbe};
 use super::{
     Check, CheckId, CheckKind, Component, ComponentId, Config, ConfigError, ConfigErrors,
-    DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, MentionSettings, ProbeSettings, Quorum, Service, Target,
-    TcpTarget, TlsTarget, parse_duration,
+    DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, MentionSettings, ProbeSettings, Quorum,
+    Service, Target, TcpTarget, TlsTarget, parse_duration,
 };
 use crate::maintenance::{self, MaintenanceWindow, Schedule};
 use crate::probe::condition::Condition;
@@ -60,7 +60,12 @@ impl<'a> Errors<'a> {
         (line, column)
     }
 
-    pub(super) fn at(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn at(
+        &mut self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         let (line, column) = self.position(span.start);
         self.list.push((
             span.start,

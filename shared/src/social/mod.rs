@@ -241,6 +241,5 @@ pub trait SocialClient: Send + Sync {
 
     /// One page of mentions newer than `since` (a cursor an earlier page established; `None`
     /// at first start), continuing at `page` when the poll is past its first page.
-    async fn mentions(&self, since: Option<&str>, page: Option<&str>)
-    -> Result<Page, SocialError>;
+    async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError>;
 }

@@ -159,11 +159,7 @@ impl SocialClient for XClient {
         Some(REACH)
     }
 
-    async fn mentions(
-        &self,
-        since: Option<&str>,
-        page: Option<&str>,
-    ) -> Result<Page, SocialError> {
+    async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
         let url = self.mentions_url(since, page)?;
         let response = self
             .transport
@@ -184,8 +180,8 @@ impl SocialClient for XClient {
         let reset = rate_limit
             .map(|r| r.reset)
             .or_else(|| wire::rate_limit_reset(header));
-        let parsed = wire::parse_mentions(response.status, &response.body, reset)
-            .map_err(social_error)?;
+        let parsed =
+            wire::parse_mentions(response.status, &response.body, reset).map_err(social_error)?;
         Ok(page_of(parsed, rate_limit))
     }
 }

@@ -136,7 +136,10 @@ mod tests {
     fn the_documented_example_signs_to_the_documented_signature() {
         // "Creating a signature", X developer documentation (OAuth 1.0a).
         let parameters = [
-            ("status", "Hello Ladies + Gentlemen, a signed OAuth request!"),
+            (
+                "status",
+                "Hello Ladies + Gentlemen, a signed OAuth request!",
+            ),
             ("include_entities", "true"),
             ("oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"),
             ("oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"),

@@ -460,9 +460,6 @@ mod tests {
         assert_eq!(limit.remaining, 0);
         assert_eq!(limit.reset.timestamp(), 1_795_430_000);
         let partial = HashMap::from([("x-rate-limit-limit", "300")]);
-        assert_eq!(
-            rate_limit(|name| partial.get(name).copied()),
-            None
-        );
+        assert_eq!(rate_limit(|name| partial.get(name).copied()), None);
     }
 }

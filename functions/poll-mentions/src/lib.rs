@@ -1,0 +1,212 @@
+//! The poll-mentions function's handler: one run of the mentions service per scheduled
+//! EventBridge event.
+//!
+//! The binary (`main.rs`) builds the long-lived parts once per execution environment; this
+//! handler runs per invocation. It reads the deployed configuration's version, rebuilds the
+//! clients only when the configuration changed, polls every account concurrently and ends
+//! before the invocation's deadline with progress saved. A backlog the platform cannot
+//! deliver becomes a `MentionsPossiblyMissed` metric (an EMF line on stdout) beside the
+//! warning in the log.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+use shared::clock::Clock;
+use shared::invocation::{ConfigSource, Deployed, deadline_instant};
+use shared::mentions::classify::Intent;
+use shared::mentions::cycle::{CycleReport, MentionCycle};
+use shared::mentions::surge::SurgeChange;
+use shared::metrics::{Metric, emf_line};
+use shared::random::Random;
+use shared::secrets::SecretSource;
+use shared::social::connect::ClientDeps;
+use shared::social::transport::{RetryPolicy, Transport};
+use shared::store::Store;
+
+/// What the function keeps between invocations.
+pub struct Poller {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretSource>,
+    random: Arc<dyn Random>,
+    transport: Transport,
+    cycle: Deployed<MentionCycle>,
+}
+
+impl Poller {
+    /// The handler's long-lived state, with the default retry policy.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretSource>,
+        random: Arc<dyn Random>,
+        source: ConfigSource,
+    ) -> Result<Self, Error> {
+        Self::with_retries(
+            store,
+            clock,
+            secrets,
+            random,
+            source,
+            RetryPolicy::default(),
+        )
+    }
+
+    /// The handler's long-lived state, retrying platform calls by `retry`.
+    pub fn with_retries(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretSource>,
+        random: Arc<dyn Random>,
+        source: ConfigSource,
+        retry: RetryPolicy,
+    ) -> Result<Self, Error> {
+        let transport = Transport::new(retry, Arc::clone(&random))?;
+        Ok(Self {
+            cycle: Deployed::new(Arc::clone(&store), source),
+            store,
+            clock,
+            secrets,
+            random,
+            transport,
+        })
+    }
+
+    async fn cycle(&self) -> Result<Arc<MentionCycle>, Error> {
+        self.cycle
+            .get(|config, version| async move {
+                let deps = ClientDeps {
+                    transport: self.transport.clone(),
+                    store: Arc::clone(&self.store),
+                    clock: Arc::clone(&self.clock),
+                    random: Arc::clone(&self.random),
+                };
+                let cycle =
+                    MentionCycle::new(Arc::new(config), Arc::clone(&self.secrets), deps).await;
+                tracing::info!(
+                    version,
+                    accounts = cycle.config().accounts.len(),
+                    "configuration loaded"
+                );
+                Ok::<_, Error>(cycle)
+            })
+            .await
+    }
+}
+
+/// One account's part of the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSummary {
+    /// The configured account.
+    pub account: String,
+    /// Mentions stored for the first time.
+    pub stored: usize,
+    /// Mentions already stored.
+    pub duplicates: usize,
+    /// Newly stored outage reports.
+    pub outage_reports: usize,
+    /// How the poll ended.
+    pub outcome: String,
+    /// Mentions that may be missing because the backlog outgrew the platform's reach.
+    pub possibly_missed: Option<u64>,
+}
+
+/// What one invocation returns (and logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// One entry per polled account, in config order.
+    pub accounts: Vec<AccountSummary>,
+    /// Suspected incidents opened.
+    pub opened: Vec<String>,
+    /// Incidents that received new reports as evidence.
+    pub attached: Vec<String>,
+    /// Suspected incidents resolved for want of new reports.
+    pub resolved: Vec<String>,
+}
+
+impl Summary {
+    fn of(report: &CycleReport) -> Self {
+        let mut summary = Summary {
+            accounts: report
+                .accounts
+                .iter()
+                .map(|a| AccountSummary {
+                    account: a.account.to_string(),
+                    stored: a.stored,
+                    duplicates: a.duplicates,
+                    outage_reports: a.stored_with(Intent::OutageReport),
+                    outcome: a.outcome.to_string(),
+                    possibly_missed: a.gap.as_ref().and_then(|g| g.estimated_missing),
+                })
+                .collect(),
+            opened: Vec::new(),
+            attached: Vec::new(),
+            resolved: Vec::new(),
+        };
+        for change in &report.surges {
+            match change {
+                SurgeChange::Opened { incident, .. } => summary.opened.push(incident.id.clone()),
+                SurgeChange::Attached { incident, .. } => summary.attached.push(incident.clone()),
+                SurgeChange::Resolved(incident) => summary.resolved.push(incident.id.clone()),
+            }
+        }
+        summary
+    }
+}
+
+/// Handles one scheduled event: one run of the mentions service.
+pub async fn handle(
+    poller: &Poller,
+    event: LambdaEvent<EventBridgeEvent<Value>>,
+) -> Result<Summary, Error> {
+    let (event, context) = event.into_parts();
+    tracing::debug!(source = %event.source, detail_type = %event.detail_type, "scheduled event");
+    let cycle = poller.cycle().await?;
+    let report = cycle.run(deadline_instant(context.deadline)).await;
+    for account in &report.accounts {
+        if let Some(gap) = &account.gap {
+            let platform = account.platform.to_string();
+            let name = account.account.to_string();
+            // A gap whose size cannot be estimated still counts: at least one is missing.
+            let missing = gap.estimated_missing.unwrap_or(1).max(1);
+            println!(
+                "{}",
+                emf_line(
+                    &Metric {
+                        name: "MentionsPossiblyMissed",
+                        unit: "Count",
+                        value: missing as f64,
+                        dimensions: &[("platform", &platform), ("account", &name)],
+                    },
+                    poller.clock.now(),
+                )
+            );
+        }
+    }
+    let summary = Summary::of(&report);
+    tracing::info!(
+        accounts = summary.accounts.len(),
+        stored = summary.accounts.iter().map(|a| a.stored).sum::<usize>(),
+        opened = ?summary.opened,
+        resolved = ?summary.resolved,
+        "mentions polled"
+    );
+    if !report.errors.is_empty() {
+        // What was stored stays stored and cursors only moved past it; failing the
+        // invocation raises the alarm.
+        for error in &report.errors {
+            tracing::error!(error = %error, "poll-mentions error");
+        }
+        return Err(format!(
+            "{} error(s) in this run; first: {}",
+            report.errors.len(),
+            report.errors[0]
+        )
+        .into());
+    }
+    Ok(summary)
+}

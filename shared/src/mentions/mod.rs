@@ -1,0 +1,121 @@
+//! The mentions service: hear every customer who mentions the vendor, store each post
+//! exactly once, know which are outage reports, and notice when many people report at once.
+//!
+//! - [`poll`]: one poll of one account: pages, cursor, dedupe, gaps, rate limits.
+//! - [`classify`]: the intent classifier (rules over a lexicon in five languages).
+//! - [`evaluation`]: precision and recall of the classifier on a labelled set.
+//! - [`cycle`]: one run: every account polled concurrently, then the surge rules.
+//! - [`surge`]: outage reports from many people become a suspected incident, once.
+
+pub mod classify;
+pub mod cycle;
+pub mod evaluation;
+pub mod poll;
+pub mod surge;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{AccountId, ComponentId};
+use crate::social::{Mention, MentionKind, Platform};
+
+use self::classify::{Classification, Intent};
+
+/// The longest text kept with a stored mention, in bytes: with the rest of the item it stays
+/// under DynamoDB's 1 KB write unit, so storing a mention costs one unit.
+pub const STORED_TEXT_BYTES: usize = 480;
+
+/// A mention as stored: what was fetched, its text cut to [`STORED_TEXT_BYTES`], and how
+/// it was classified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredMention {
+    /// Where it was posted.
+    pub platform: Platform,
+    /// The platform's id for the post.
+    pub id: String,
+    /// The configured account it mentions.
+    pub account: AccountId,
+    /// A public link to it.
+    pub url: String,
+    /// The author's stable id.
+    pub author_id: String,
+    /// The author's handle, without `@`.
+    pub author: String,
+    /// The text, at most [`STORED_TEXT_BYTES`] bytes.
+    pub text: String,
+    /// Whether the text was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// When it was posted.
+    pub created_at: DateTime<Utc>,
+    /// When sitrep stored it.
+    pub received_at: DateTime<Utc>,
+    /// How it reached the account.
+    pub kind: MentionKind,
+    /// The post it replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    /// What the author wants.
+    pub intent: Intent,
+    /// How sure the classifier is, 0 to 1.
+    pub confidence: f32,
+    /// The language it is written in.
+    pub lang: String,
+    /// The component it is about, if it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentId>,
+}
+
+impl StoredMention {
+    /// The stored form of `mention`, classified as `classification`, received at `now`.
+    pub fn new(
+        account: &AccountId,
+        mention: &Mention,
+        classification: Classification,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (text, truncated) = cut(&mention.text, STORED_TEXT_BYTES);
+        Self {
+            platform: mention.platform,
+            id: mention.id.clone(),
+            account: account.clone(),
+            url: mention.url.clone(),
+            author_id: mention.author.id.clone(),
+            author: mention.author.handle.clone(),
+            text: text.to_owned(),
+            truncated,
+            created_at: mention.created_at,
+            received_at: now,
+            kind: mention.kind,
+            in_reply_to: mention.in_reply_to.clone(),
+            intent: classification.intent,
+            confidence: classification.confidence,
+            lang: classification.lang,
+            component: classification.component,
+        }
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, and whether it was cut.
+fn cut(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_respects_characters() {
+        assert_eq!(cut("abc", 5), ("abc", false));
+        assert_eq!(cut("héllo", 2), ("h", true), "é is two bytes");
+        assert_eq!(cut("😀😀", 5), ("😀", true));
+    }
+}
