@@ -219,13 +219,20 @@ async fn mention_cycle(
     Ok(MentionCycle::new(config, Arc::new(EnvironmentSecrets::new()), deps).await)
 }
 
+/// The classifier with a config's components and extra lexicon, or the bare built-in one.
+fn classifier(config: Option<&Path>) -> Result<Classifier, CliError> {
+    Ok(match config {
+        Some(path) => {
+            let (_, config) = load_config(path)?;
+            Classifier::with_lexicon(&config.components, &config.mentions.lexicon)
+        }
+        None => Classifier::new(&[]),
+    })
+}
+
 /// `sitrep classify TEXT`: how sitrep reads one post, with the components of `config`.
 pub fn classify_text(config: Option<&Path>, text: &str) -> Result<(), CliError> {
-    let components = match config {
-        Some(path) => load_config(path)?.1.components,
-        None => Vec::new(),
-    };
-    let classification = Classifier::new(&components).classify(text, None);
+    let classification = classifier(config)?.classify(text, None);
     println!(
         "intent {} (confidence {:.2}), language {}, component {}",
         classification.intent,
@@ -248,11 +255,7 @@ pub fn evaluate_labelled(labelled: &Path, config: Option<&Path>) -> Result<(), C
     })?;
     let set = parse_labelled(&text)
         .map_err(|e| CliError::Other(format!("{}: {e}", labelled.display())))?;
-    let components = match config {
-        Some(path) => load_config(path)?.1.components,
-        None => Vec::new(),
-    };
-    let evaluation = evaluate(&Classifier::new(&components), &set);
+    let evaluation = evaluate(&classifier(config)?, &set);
     print!("{evaluation}");
     let (precision, recall) = (
         evaluation.precision(Intent::OutageReport),

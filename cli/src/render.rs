@@ -149,23 +149,6 @@ pub fn describe_change(change: &Change) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_line_up_and_the_last_is_not_padded() {
-        let out = table(
-            &["A", "BB"],
-            &[
-                vec!["long".into(), "x".into()],
-                vec!["s".into(), "yy".into()],
-            ],
-        );
-        assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
-    }
-}
-
 /// One mentions run as a few lines: per account what was stored, then surge changes.
 pub fn mentions_lines(report: &shared::mentions::cycle::CycleReport) -> String {
     use shared::mentions::classify::Intent;
@@ -208,4 +191,21 @@ pub fn mentions_lines(report: &shared::mentions::cycle::CycleReport) -> String {
         out.push_str(&format!("  {line}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_and_the_last_is_not_padded() {
+        let out = table(
+            &["A", "BB"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), "yy".into()],
+            ],
+        );
+        assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
+    }
 }

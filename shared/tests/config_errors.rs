@@ -185,7 +185,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "colour",
         position_of(&text, "colour"),
-        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`",
+        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`",
     );
 
     let text = format!("{VALID}\n[alerts]\nemail = \"ops@acme-cloud.example\"\n");
@@ -193,7 +193,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "alerts",
         position_of(&text, "alerts"),
-        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`",
+        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`",
     );
 }
 
@@ -240,7 +240,7 @@ fn unknown_keys_in_every_other_table_are_named_with_their_table() {
             ),
             "components[1].color",
             "color",
-            "unknown field `color`, expected one of `id`, `name`, `open_incident_on`",
+            "unknown field `color`, expected one of `id`, `name`, `open_incident_on`, `keywords`",
         ),
         (
             format!("{VALID}\n[probe]\nconcurrency = 8\ninterval = \"30s\"\n"),
@@ -1364,6 +1364,140 @@ fn errors_display_as_line_column_field_message() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Social accounts, mentions settings, component keywords
+// ---------------------------------------------------------------------------------------
+
+fn with_account(body: &str) -> String {
+    format!("{VALID}\n[[accounts]]\n{body}")
+}
+
+#[test]
+fn an_x_account_without_its_user_id_is_named_at_its_platform() {
+    let text = with_account(
+        "id = \"acme-x\"\nplatform = \"x\"\nhandle = \"acme\"\ncredentials = \"sitrep/social/x\"",
+    );
+    let error = only_error(&text);
+    assert_error(
+        &error,
+        "accounts[0].user_id",
+        value_of(&text, "platform = \"x\""),
+        "an X account needs `user_id`, its numeric user id: the mentions timeline is addressed by it",
+    );
+}
+
+#[test]
+fn account_mistakes_are_each_named_with_field_and_line() {
+    let text = with_account(
+        "id = \"Acme X\"\nplatform = \"myspace\"\nhandle = \"  \"\ncredentials = \"\"",
+    );
+    let list = errors(&text);
+    let fields: Vec<&str> = list.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "accounts[0].id",
+            "accounts[0].platform",
+            "accounts[0].handle",
+            "accounts[0].credentials"
+        ]
+    );
+    assert_eq!(
+        list[1].message,
+        "must be \"x\", \"mastodon\" or \"bluesky\", got \"myspace\""
+    );
+    assert_eq!(
+        (list[1].line, list[1].column),
+        value_of(&text, "platform = \"myspace\"")
+    );
+}
+
+#[test]
+fn a_mastodon_account_needs_its_server_and_takes_no_user_id() {
+    let text = with_account(
+        "id = \"m\"\nplatform = \"mastodon\"\nhandle = \"acme@mastodon.social\"\nuser_id = \"5\"\ncredentials = \"s\"",
+    );
+    let list = errors(&text);
+    let fields: Vec<&str> = list.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["accounts[0].base_url", "accounts[0].user_id"]);
+    assert_eq!(list[1].message, "is only used by X accounts");
+}
+
+#[test]
+fn duplicate_account_ids_are_reported_at_the_second() {
+    let account =
+        "id = \"a\"\nplatform = \"bluesky\"\nhandle = \"acme.bsky.social\"\ncredentials = \"s\"";
+    let text = format!("{}\n[[accounts]]\n{account}", with_account(account));
+    let error = only_error(&text);
+    assert_eq!(error.field, "accounts[1].id");
+    assert_eq!(error.message, "duplicate account id `a`");
+}
+
+#[test]
+fn mentions_settings_out_of_range_name_their_field() {
+    let text = format!(
+        "{VALID}\n[mentions]\nsurge_authors = 0\nsurge_window = \"30s\"\nhorizon = \"30d\"\nretention = \"5x\""
+    );
+    let list = errors(&text);
+    let found: Vec<(&str, &str)> = list
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "mentions.surge_authors",
+                "must be between 1 and 1000, got 0"
+            ),
+            ("mentions.surge_window", "must be between 1m and 24h"),
+            ("mentions.horizon", "must be between 0s and 7d"),
+            ("mentions.retention", list[3].message.as_str()),
+        ]
+    );
+    assert_eq!(
+        (list[3].line, list[3].column),
+        value_of(&text, "retention = \"5x\"")
+    );
+}
+
+#[test]
+fn an_unknown_key_in_an_account_is_named_with_its_table() {
+    let text = with_account(
+        "id = \"a\"\nplatform = \"x\"\nhandle = \"acme\"\nuser_id = \"1\"\ncredentials = \"s\"\npassword = \"hunter2\"",
+    );
+    let error = only_error(&text);
+    assert_eq!(error.field, "accounts[0].password");
+    assert_eq!((error.line, error.column), position_of(&text, "password"));
+}
+
+#[test]
+fn an_extra_lexicon_is_read_and_its_unknown_lists_named() {
+    let text = format!(
+        "{VALID}\n[mentions.lexicon]\noutage = [\"kaputt gegangen\"]\npraise = [\"top notch\"]"
+    );
+    let config = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.mentions.lexicon.outage, ["kaputt gegangen"]);
+    assert_eq!(config.mentions.lexicon.praise, ["top notch"]);
+
+    let typo = format!("{VALID}\n[mentions.lexicon]\noutages = [\"kaputt\"]");
+    let error = only_error(&typo);
+    assert_eq!(error.field, "mentions.lexicon.outages");
+    assert_eq!((error.line, error.column), position_of(&typo, "outages"));
+}
+
+#[test]
+fn an_empty_keyword_is_named_with_its_index() {
+    let text = VALID.replacen(
+        "name = \"Public API\"",
+        "name = \"Public API\"\nkeywords = [\"api\", \" \"]",
+        1,
+    );
+    let error = only_error(&text);
+    assert_eq!(error.field, "components[0].keywords[1]");
+    assert_eq!(error.message, "must not be empty");
+}
+
+// ---------------------------------------------------------------------------------------
 // The shipped example
 // ---------------------------------------------------------------------------------------
 
@@ -1383,6 +1517,27 @@ fn the_example_config_is_valid_and_uses_every_feature() {
     assert_eq!(config.probe.raw_retention, Duration::from_secs(7 * 86_400));
 
     assert_eq!(config.components.len(), 5);
+    assert!(
+        config.components[0]
+            .keywords
+            .contains(&"webhooks".to_owned())
+    );
+    assert!(config.components[3].keywords.is_empty());
+    assert_eq!(config.mentions.horizon, Duration::from_secs(2 * 3600));
+    assert_eq!(config.mentions.surge_authors, 5);
+    assert_eq!(config.mentions.surge_window, Duration::from_secs(600));
+    let platforms: Vec<&str> = config
+        .accounts
+        .iter()
+        .map(|a| a.platform.as_str())
+        .collect();
+    assert_eq!(platforms, ["x", "mastodon", "bluesky"]);
+    assert_eq!(config.accounts[0].user_id.as_deref(), Some("1234567890"));
+    assert_eq!(config.accounts[0].base_url.as_str(), "https://api.x.com/");
+    assert_eq!(
+        config.accounts[1].base_url.as_str(),
+        "https://mastodon.social/"
+    );
     let triggers: Vec<IncidentTrigger> = config
         .components
         .iter()

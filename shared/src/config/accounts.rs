@@ -86,6 +86,15 @@ pub(super) fn mention_settings(raw: RawMentions, errors: &mut Errors<'_>) -> Men
             ),
         }
     }
+    if let Some(lexicon) = raw.lexicon {
+        let span = lexicon.span();
+        let lexicon = lexicon.into_inner();
+        if lexicon.phrases().any(|phrase| phrase.trim().is_empty()) {
+            errors.at(span, "mentions.lexicon", "phrases must not be empty");
+        } else {
+            settings.lexicon = lexicon;
+        }
+    }
     settings
 }
 

@@ -228,6 +228,8 @@ pub struct MentionSettings {
     pub surge_quiet: Duration,
     /// At most this many accounts are polled at the same time.
     pub concurrency: usize,
+    /// Phrases added to the classifier's built-in lexicon (`[mentions.lexicon]`).
+    pub lexicon: crate::mentions::classify::Lexicon,
 }
 
 impl Default for MentionSettings {
@@ -239,6 +241,7 @@ impl Default for MentionSettings {
             surge_window: Duration::from_secs(10 * 60),
             surge_quiet: Duration::from_secs(30 * 60),
             concurrency: 8,
+            lexicon: crate::mentions::classify::Lexicon::default(),
         }
     }
 }

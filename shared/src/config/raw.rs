@@ -108,6 +108,7 @@ pub(super) struct RawMentions {
     pub surge_window: Option<S<String>>,
     pub surge_quiet: Option<S<String>>,
     pub concurrency: Option<S<i64>>,
+    pub lexicon: Option<S<crate::mentions::classify::Lexicon>>,
 }
 
 #[derive(Debug, Deserialize)]

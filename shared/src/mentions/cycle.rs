@@ -56,7 +56,7 @@ impl MentionCycle {
         secrets: Arc<dyn SecretSource>,
         deps: ClientDeps,
     ) -> Self {
-        let classifier = Classifier::new(&config.components);
+        let classifier = Classifier::with_lexicon(&config.components, &config.mentions.lexicon);
         let mut clients = Vec::with_capacity(config.accounts.len());
         for account in &config.accounts {
             clients.push(Mutex::new(

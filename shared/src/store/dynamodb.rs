@@ -171,6 +171,53 @@ fn item_map(item: &NewItem, version: u64) -> HashMap<String, AttributeValue> {
     map
 }
 
+/// The size DynamoDB bills `item` at when written (as the adapter writes it, with its key,
+/// version and expiry), by the rules of the developer guide's "item sizes": names and
+/// strings in UTF-8 bytes, numbers one byte per two significant digits plus one, booleans
+/// and nulls one byte, lists and maps three bytes plus one per element.
+pub fn item_size(item: &NewItem, version: u64) -> usize {
+    item_map(item, version)
+        .iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
+}
+
+/// Write capacity units one write of `item` consumes: one per started kilobyte.
+pub fn write_units(item: &NewItem, version: u64) -> usize {
+    item_size(item, version).div_ceil(1024).max(1)
+}
+
+fn value_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => {
+            let digits = n
+                .trim_start_matches('-')
+                .replace('.', "")
+                .trim_start_matches('0')
+                .trim_end_matches('0')
+                .len()
+                .max(1);
+            digits.div_ceil(2) + 1
+        }
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::Ss(items) => items.iter().map(String::len).sum(),
+        AttributeValue::Ns(items) => items
+            .iter()
+            .map(|n| value_size(&AttributeValue::N(n.clone())))
+            .sum(),
+        _ => 0,
+    }
+}
+
 fn now_value(now: DateTime<Utc>) -> AttributeValue {
     AttributeValue::N(now.timestamp().to_string())
 }
@@ -469,5 +516,26 @@ impl Store for DynamoStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_sizes_follow_dynamodbs_billing_rules() {
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("name".into(), Value::from("abc"));
+        attributes.insert("n".into(), Value::from(123));
+        attributes.insert("ok".into(), Value::from(true));
+        let item = NewItem::new(Key::new("A", "B"), attributes);
+        // pk 2+1, sk 2+1, version 7+2, name 4+3, n 1+3, ok 2+1.
+        assert_eq!(item_size(&item, 1), 29);
+        assert_eq!(write_units(&item, 1), 1);
+        let mut big = item.clone();
+        big.attributes
+            .insert("text".into(), Value::from("x".repeat(1100)));
+        assert_eq!(write_units(&big, 1), 2, "a started kilobyte is a unit");
     }
 }

@@ -310,9 +310,10 @@ mod tests {
 
     #[test]
     fn snowflake_ids_carry_their_time() {
-        // 1860000000000000000 >> 22 = 443458232087 ms after X's epoch.
+        // 1860000000000000000 >> 22 = 443458557128 ms after X's epoch (2010-11-04).
         let at = snowflake_time("1860000000000000000").unwrap();
-        assert_eq!(at.timestamp_millis(), 443_458_232_087 + 1_288_834_974_657);
+        assert_eq!(at.timestamp_millis(), 443_458_557_128 + 1_288_834_974_657);
+        assert_eq!(at.date_naive().to_string(), "2024-11-22");
         assert_eq!(snowflake_time("not a number"), None);
     }
 
