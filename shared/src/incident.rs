@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Component, ComponentId, IncidentTrigger};
 use crate::mentions::surge::SurgeState;
 use crate::probe::outcome::Health;
-use crate::store::{Created, Item, NewItem, Query, Store, StoreError, keys};
+use crate::store::{Created, Item, NewItem, Query, Store, StoreError, keys, write_over};
 
 /// What customers see for a component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -270,17 +270,9 @@ pub async fn transition(
             reason: reason.clone(),
             incident: incident.clone(),
         };
-        let written = match version {
-            Some(version) => match store
-                .update(NewItem::encode(key.clone(), &next)?, version)
-                .await
-            {
-                Ok(_) => true,
-                Err(StoreError::Conflict { .. }) => false,
-                Err(e) => return Err(e),
-            },
-            None => store.create(NewItem::encode(key.clone(), &next)?).await? == Created::Yes,
-        };
+        let written = write_over(store, NewItem::encode(key.clone(), &next)?, version)
+            .await?
+            .is_some();
         if !written {
             continue;
         }

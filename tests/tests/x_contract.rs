@@ -16,28 +16,7 @@ use shared::social::{MentionKind, Paging, SocialClient, SocialError};
 use sitrep_tests::epoch;
 use sitrep_tests::replay::{Recorded, ReplayServer, Reply};
 
-const PAGE: &str = r#"{
-  "data": [
-    {"id": "1860000000000000002", "text": "@acme is the API down? getting 503s",
-     "author_id": "2244994945", "created_at": "2026-11-23T10:02:11.000Z",
-     "conversation_id": "1860000000000000002", "lang": "en",
-     "edit_history_tweet_ids": ["1860000000000000002"]},
-    {"id": "1860000000000000001", "text": "@acme same here",
-     "author_id": "783214", "created_at": "2026-11-23T10:01:00.000Z",
-     "conversation_id": "1859999999999999999", "lang": "en",
-     "referenced_tweets": [{"type": "replied_to", "id": "1859999999999999999"}]}
-  ],
-  "includes": {
-    "users": [{"id": "2244994945", "name": "Dev", "username": "dev"},
-              {"id": "783214", "name": "X", "username": "XDevelopers"}],
-    "tweets": [{"id": "1859999999999999999", "text": "anyone else seeing acme fail?", "author_id": "1"}]
-  },
-  "errors": [{"resource_id": "1859999999999999990", "title": "Not Found Error",
-              "detail": "Could not find tweet with referenced_tweets.id: [1859999999999999990].",
-              "type": "https://api.x.com/2/problems/resource-not-found"}],
-  "meta": {"result_count": 2, "newest_id": "1860000000000000002",
-           "oldest_id": "1860000000000000001", "next_token": "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"}
-}"#;
+const PAGE: &str = include_str!("../../shared/tests/fixtures/x-mentions-page.json");
 
 fn quick_retries() -> RetryPolicy {
     RetryPolicy {

@@ -25,6 +25,14 @@ use self::classify::{Classification, Intent};
 /// under DynamoDB's 1 KB write unit, so storing a mention costs one unit.
 pub const STORED_TEXT_BYTES: usize = 480;
 
+/// The bytes a stored mention item may take: one DynamoDB write unit.
+const ITEM_BUDGET: usize = 1024;
+
+/// What every stored mention item takes besides its variable strings: attribute names, the
+/// key's fixed parts, times, numbers and enum words (measured with the largest of each,
+/// rounded up).
+const FIXED_OVERHEAD: usize = 320;
+
 /// A mention as stored: what was fetched, its text cut to [`STORED_TEXT_BYTES`], and how
 /// it was classified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +82,21 @@ impl StoredMention {
         classification: Classification,
         now: DateTime<Utc>,
     ) -> Self {
-        let (text, truncated) = cut(&mention.text, STORED_TEXT_BYTES);
+        // Long ids, links and handles (Bluesky's can be 250 bytes) leave less room for text.
+        let others = 2 * mention.id.len()
+            + mention.url.len()
+            + mention.author.id.len()
+            + mention.author.handle.len()
+            + mention.in_reply_to.as_ref().map_or(0, String::len)
+            + account.as_str().len()
+            + classification
+                .component
+                .as_ref()
+                .map_or(0, |c| c.as_str().len());
+        let budget = ITEM_BUDGET
+            .saturating_sub(FIXED_OVERHEAD + others)
+            .min(STORED_TEXT_BYTES);
+        let (text, truncated) = cut(&mention.text, budget);
         Self {
             platform: mention.platform,
             id: mention.id.clone(),
@@ -111,6 +133,53 @@ fn cut(text: &str, max: usize) -> (&str, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_mention_fits_one_write_unit_even_at_its_longest() {
+        use crate::mentions::classify::{Classification, Intent};
+        use crate::social::{Author, MentionKind};
+        use crate::store::{NewItem, dynamodb, keys};
+        let uri = format!(
+            "at://did:plc:{}/app.bsky.feed.post/3{}",
+            "z".repeat(24),
+            "k".repeat(12)
+        );
+        let mention = Mention {
+            platform: Platform::Bluesky,
+            id: uri.clone(),
+            url: format!(
+                "https://bsky.app/profile/did:plc:{}/post/3{}",
+                "z".repeat(24),
+                "k".repeat(12)
+            ),
+            author: Author {
+                id: format!("did:plc:{}", "z".repeat(24)),
+                handle: format!("{}.bsky.social", "h".repeat(240)),
+                name: Some("ignored".into()),
+            },
+            text: "é".repeat(1500),
+            created_at: DateTime::UNIX_EPOCH,
+            lang: Some("pt".into()),
+            conversation: Some(uri.clone()),
+            in_reply_to: Some(uri.clone()),
+            kind: MentionKind::Reply,
+        };
+        let classification = Classification {
+            intent: Intent::OutageReport,
+            confidence: 0.912_345,
+            lang: "pt".into(),
+            component: Some(ComponentId::parse(&"c".repeat(64)).unwrap()),
+        };
+        let account = AccountId::parse(&"a".repeat(64)).unwrap();
+        let stored = StoredMention::new(&account, &mention, classification, DateTime::UNIX_EPOCH);
+        assert!(stored.truncated);
+        let item = NewItem::encode(keys::mention(Platform::Bluesky, &uri), &stored)
+            .unwrap()
+            .expiring_at(DateTime::UNIX_EPOCH);
+        let size = dynamodb::item_size(&item, 1_000_000);
+        assert!(size <= 1024, "{size} bytes");
+        assert_eq!(dynamodb::write_units(&item, 1_000_000), 1);
+    }
 
     #[test]
     fn cutting_respects_characters() {

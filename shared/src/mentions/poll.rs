@@ -34,7 +34,7 @@ use super::surge;
 use crate::clock::Clock;
 use crate::config::{MentionSettings, SocialAccount};
 use crate::social::{Mention, MentionKind, Page, Paging, Platform, SocialClient, SocialError};
-use crate::store::{Created, Item, NewItem, Store, StoreError, keys};
+use crate::store::{Created, Item, NewItem, Store, StoreError, keys, write_over};
 
 /// Calls left in a rate-limit window below which a poll stops rather than spend them.
 pub const RATE_LIMIT_RESERVE: u32 = 1;
@@ -261,26 +261,12 @@ impl CursorSlot {
             keys::cursor(account.platform, account.id.as_str()),
             &self.cursor,
         )?;
-        match self.version {
-            Some(version) => match store.update(item, version).await {
-                Ok(version) => {
-                    self.version = Some(version);
-                    Ok(true)
-                }
-                Err(StoreError::Conflict { .. }) => Ok(false),
-                Err(e) => Err(e),
-            },
-            None => {
-                if store.create(item).await? == Created::AlreadyExists {
-                    return Ok(false);
-                }
-                // Created items start at version 1 in both adapters; read it back to be sure.
-                let written = store
-                    .get(&keys::cursor(account.platform, account.id.as_str()))
-                    .await?;
-                self.version = written.map(|item| item.version);
+        match write_over(store, item, self.version).await? {
+            Some(version) => {
+                self.version = Some(version);
                 Ok(true)
             }
+            None => Ok(false),
         }
     }
 }

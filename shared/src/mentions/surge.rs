@@ -23,7 +23,7 @@ use super::StoredMention;
 use crate::config::{Component, ComponentId, Config, MentionSettings};
 use crate::incident::{self, ComponentState, ComponentStatus, Incident, IncidentPhase};
 use crate::social::Platform;
-use crate::store::{Created, NewItem, Query, Store, StoreError, keys};
+use crate::store::{Created, NewItem, Query, Store, StoreError, keys, write_over};
 
 /// The scope name of the service as a whole.
 pub const SERVICE_SCOPE: &str = "*";
@@ -276,17 +276,9 @@ async fn settle_scope(
             consumed_until: state.consumed_until,
         };
         let fresh: Vec<Report> = fresh.into_iter().cloned().collect();
-        let won = match version {
-            Some(version) => match store
-                .update(NewItem::encode(key.clone(), &next)?, version)
-                .await
-            {
-                Ok(_) => true,
-                Err(StoreError::Conflict { .. }) => false,
-                Err(e) => return Err(e),
-            },
-            None => store.create(NewItem::encode(key.clone(), &next)?).await? == Created::Yes,
-        };
+        let won = write_over(store, NewItem::encode(key.clone(), &next)?, version)
+            .await?
+            .is_some();
         if !won {
             continue;
         }
@@ -344,17 +336,9 @@ async fn consume(store: &dyn Store, scope: &str, reports: &[Report]) -> Result<(
             consumed_until: Some(newest),
             ..state
         };
-        let written = match version {
-            Some(version) => match store
-                .update(NewItem::encode(key.clone(), &next)?, version)
-                .await
-            {
-                Ok(_) => true,
-                Err(StoreError::Conflict { .. }) => false,
-                Err(e) => return Err(e),
-            },
-            None => store.create(NewItem::encode(key.clone(), &next)?).await? == Created::Yes,
-        };
+        let written = write_over(store, NewItem::encode(key.clone(), &next)?, version)
+            .await?
+            .is_some();
         if written {
             return Ok(());
         }

@@ -456,7 +456,21 @@ fn tag(inner: &str, out: &mut String) {
         .find(|c: char| !c.is_ascii_alphanumeric())
         .unwrap_or(name_part.len());
     let name = &name_part[..name_len];
-    if name.eq_ignore_ascii_case("p") {
+    // Block elements Mastodon keeps in posts from other servers (quotes, code, headings)
+    // are paragraphs too; list items and rows are lines, so they do not run together.
+    let paragraph = [
+        "p",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "ul",
+        "ol",
+    ];
+    if paragraph.iter().any(|p| name.eq_ignore_ascii_case(p)) {
         // Opening and closing both mark a boundary; repeated ones collapse into one.
         let kept = out.trim_end().len();
         out.truncate(kept);
@@ -465,6 +479,13 @@ fn tag(inner: &str, out: &mut String) {
         }
     } else if name.eq_ignore_ascii_case("br") {
         out.push('\n');
+    } else if name.eq_ignore_ascii_case("li") && !inner.starts_with('/') {
+        // A list item starts a line (its closing tag adds nothing).
+        let kept = out.trim_end_matches([' ', '\t']).len();
+        out.truncate(kept);
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
     }
 }
 
@@ -581,6 +602,16 @@ mod tests {
         "status": {"id": "103186046267791694", "content": "<p>ours</p>"}
       }
     ]"#;
+
+    #[test]
+    fn quotes_lists_and_code_from_other_servers_keep_their_breaks() {
+        assert_eq!(
+            html_to_text(
+                "<p>is it down?</p><blockquote><p>api 503</p></blockquote><ul><li>eu</li><li>us</li></ul><pre>curl -v</pre>"
+            ),
+            "is it down?\n\napi 503\n\neu\nus\n\ncurl -v"
+        );
+    }
 
     #[test]
     fn a_documented_page_reads_as_mentions() {

@@ -244,7 +244,8 @@ pub trait Store: Send + Sync {
     /// The live item at `key`.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
-    /// Writes `item` only if no live item has its key: the exactly-once primitive.
+    /// Writes `item` only if no live item has its key: the exactly-once primitive. A created
+    /// item's version is 1.
     async fn create(&self, item: NewItem) -> Result<Created, StoreError>;
 
     /// Replaces the live item at `item.key` only if its version is still `expected_version`;
@@ -284,4 +285,22 @@ pub(crate) fn check_attributes(attributes: &Attributes) -> Result<(), StoreError
 /// Whether an item with this expiry is gone at `now` (DynamoDB TTL semantics, whole seconds).
 pub(crate) fn is_expired(expires_at: Option<i64>, now: DateTime<Utc>) -> bool {
     expires_at.is_some_and(|at| at <= now.timestamp())
+}
+
+/// Writes `item` over what was read: a create when nothing was (`read_version` is `None`), a
+/// versioned update otherwise. `Some(new version)` when written, `None` when someone else
+/// wrote first (the caller re-reads and decides again).
+pub async fn write_over(
+    store: &dyn Store,
+    item: NewItem,
+    read_version: Option<u64>,
+) -> Result<Option<u64>, StoreError> {
+    match read_version {
+        Some(version) => match store.update(item, version).await {
+            Ok(written) => Ok(Some(written)),
+            Err(StoreError::Conflict { .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok((store.create(item).await? == Created::Yes).then_some(1)),
+    }
 }

@@ -306,31 +306,9 @@ pub fn parse_mentions(
 mod tests {
     use super::*;
 
-    const PAGE: &str = r#"{
-      "data": [
-        {"id": "1860000000000000002", "text": "@acme is the API down? getting 503s",
-         "author_id": "2244994945", "created_at": "2026-11-23T10:02:11.000Z",
-         "conversation_id": "1860000000000000002", "lang": "en",
-         "edit_history_tweet_ids": ["1860000000000000002"]},
-        {"id": "1860000000000000001", "text": "@acme same here",
-         "author_id": "783214", "created_at": "2026-11-23T10:01:00.000Z",
-         "conversation_id": "1859999999999999999", "lang": "en",
-         "referenced_tweets": [{"type": "replied_to", "id": "1859999999999999999"}]}
-      ],
-      "includes": {
-        "users": [{"id": "2244994945", "name": "Dev", "username": "dev"},
-                  {"id": "783214", "name": "X", "username": "X"}],
-        "tweets": [{"id": "1859999999999999999", "text": "anyone else seeing acme fail?",
-                    "author_id": "1"}]
-      },
-      "errors": [{"resource_id": "1859999999999999990", "title": "Not Found Error",
-                  "detail": "Could not find tweet with referenced_tweets.id: [1859999999999999990].",
-                  "type": "https://api.x.com/2/problems/resource-not-found",
-                  "resource_type": "tweet", "parameter": "referenced_tweets.id",
-                  "value": "1859999999999999990"}],
-      "meta": {"result_count": 2, "newest_id": "1860000000000000002",
-               "oldest_id": "1860000000000000001", "next_token": "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"}
-    }"#;
+    /// A page of mentions as X sends it: two posts, their authors, a replied-to post, and
+    /// a partial error for a deleted one.
+    const PAGE: &str = include_str!("../../../tests/fixtures/x-mentions-page.json");
 
     #[test]
     fn a_page_keeps_its_data_beside_partial_errors() {
