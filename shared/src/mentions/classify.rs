@@ -319,6 +319,10 @@ const UNITS: [&str; 30] = [
     "requests", "rps", "rpm", "calls", "files", "orders", "customers", "gbps", "mbps",
 ];
 
+/// How the names programs give their errors end ("ConnectionResetError",
+/// "SocketTimeoutException", German "Verbindungsfehler"): such a name is a symptom.
+const ERROR_NAME_ENDINGS: [&str; 3] = ["error", "exception", "fehler"];
+
 /// Platform language tags that name no language ("und"etermined, "zxx" no linguistic
 /// content, "mul"tiple); private-use "q…" tags are checked separately.
 const NO_LANGUAGE_TAGS: [&str; 4] = ["", "und", "zxx", "mul"];
@@ -330,6 +334,9 @@ const PRE_WINDOW: usize = 1;
 const POST_WINDOW: usize = 4;
 /// How many tokens may sit between the halves of a gapped phrase ("brechen ständig ab").
 const GAP_WINDOW: usize = 3;
+/// How many tokens may sit between "it works again" and the trouble it names ("fixed the
+/// login loop", "resolvieron la incidencia").
+const FIXED_WINDOW: usize = 2;
 
 /// Classifies mentions; build once, reuse for every mention (it is cheap to clone and share).
 #[derive(Debug, Clone)]
@@ -1093,6 +1100,23 @@ fn negated_after(hit: &Hit, negators: &[&Hit], window: usize) -> bool {
         .any(|n| n.clause == hit.clause && n.first > hit.last && n.first - hit.last - 1 <= window)
 }
 
+/// A "fixed", "resolved" at most `FIXED_WINDOW` tokens before `hit`, in its clause: the
+/// trouble is what was fixed ("fixed the login loop"), not what is broken now.
+fn fixed_before(hit: &Hit, resolved: &[&Hit]) -> bool {
+    resolved.iter().any(|r| {
+        r.clause == hit.clause && r.last < hit.first && hit.first - r.last - 1 <= FIXED_WINDOW
+    })
+}
+
+/// A token naming an error the way programs do ("ConnectionResetError", "TimeoutException",
+/// "Serverfehler"), longer than the bare word.
+fn is_error_name(token: &str) -> bool {
+    let word = token.strip_suffix('s').unwrap_or(token);
+    ERROR_NAME_ENDINGS
+        .iter()
+        .any(|ending| word.len() >= ending.len() + 3 && word.ends_with(ending))
+}
+
 /// HTTP status codes: a server error says more than a client error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Code {
@@ -1175,6 +1199,11 @@ impl Signals {
         // negates the "working for me" that overlaps it.
         let negators: Vec<&Hit> = hits.iter().filter(|h| h.is(C::Negator)).collect();
         let post_negators: Vec<&Hit> = hits.iter().filter(|h| h.is(C::PostNegator)).collect();
+        let resolved: Vec<&Hit> = visible
+            .iter()
+            .copied()
+            .filter(|h| h.is(C::Resolved))
+            .collect();
 
         let clause_count = norm.boundaries.len() + 1;
         let mut foreign = vec![false; clause_count];
@@ -1237,6 +1266,8 @@ impl Signals {
                         troubled[hit.clause] = true;
                     } else if negated_before(hit, &negators, PRE_WINDOW) {
                         // "no errors", "without downtime": nothing to report.
+                    } else if fixed_before(hit, &resolved) {
+                        // "fixed the login loop": the news is the fix.
                     } else if category == C::Symptom {
                         s.symptoms += 1;
                     } else {
@@ -1311,11 +1342,35 @@ impl Signals {
                 Code::Client => s.client_codes += 1,
             }
         }
+        // Error names ("ConnectionResetError") the lexicon does not spell out, unless negated
+        // ("no TimeoutError since") or in a foreign clause.
+        for (i, token) in &tokens {
+            if !is_error_name(token) {
+                continue;
+            }
+            let covered = visible
+                .iter()
+                .any(|h| matches!(h.kind, Kind::Category(_)) && h.first <= *i && *i <= h.last);
+            let clause = norm.clause(norm.token_starts[*i]);
+            let negated = negators
+                .iter()
+                .any(|n| n.clause == clause && n.last < *i && *i - n.last - 1 <= PRE_WINDOW);
+            if covered || negated {
+                continue;
+            }
+            if foreign[clause] {
+                troubled[clause] = true;
+                continue;
+            }
+            s.symptoms += 1;
+            s.last_trouble = s.last_trouble.max(Some(*i));
+        }
         for hit in &visible {
             match hit.kind {
                 Kind::Category(C::Resolved) => {
                     s.last_resolved = s.last_resolved.max(Some(hit.last));
                 }
+                Kind::Category(C::Symptom) if fixed_before(hit, &resolved) => {}
                 Kind::Category(C::Outage | C::Working | C::Symptom) if !foreign[hit.clause] => {
                     s.last_trouble = s.last_trouble.max(Some(hit.last));
                 }
@@ -1935,18 +1990,18 @@ mod tests {
         let components = [component("api", &["api"])];
         let builtin = Classifier::new(&components);
         assert_ne!(
-            builtin.classify("the acme api is borked", None).intent,
+            builtin.classify("the acme api is kaput", None).intent,
             Intent::OutageReport
         );
         let extra = Lexicon::parse(
             r#"
-            outage = ["borked", "kaput"]
+            outage = ["kaput", "wonky"]
             other_vendors = ["Initech Cloud"]
             "#,
         )
         .unwrap();
         let extended = Classifier::with_lexicon(&components, &extra);
-        let result = extended.classify("the acme api is borked", None);
+        let result = extended.classify("the acme api is kaput", None);
         assert_eq!(result.intent, Intent::OutageReport);
         assert_eq!(result.component.unwrap().as_str(), "api");
         assert_eq!(
@@ -2118,6 +2173,116 @@ mod tests {
             let result = c.classify(text, None);
             assert_eq!(result.intent, expected, "{text:?} -> {result:?}");
         }
+    }
+
+    #[test]
+    fn error_names_are_symptoms() {
+        assert!(is_error_name("readtimeouterror"));
+        assert!(is_error_name("sockettimeoutexceptions"));
+        assert!(is_error_name("serverfehler"));
+        assert!(!is_error_name("error"));
+        assert!(!is_error_name("errors"));
+        assert!(!is_error_name("fehler"));
+        let c = classifier();
+        assert_intents(
+            &c,
+            Intent::OutageReport,
+            &[
+                "acme sdk raises ReadTimeoutError on every request since 9am",
+                "seit einer Stunde nur Verbindungsfehler von der acme API",
+            ],
+        );
+        assert_intents(
+            &c,
+            Intent::Other,
+            &[
+                "got a TypeError in my code calling acme, my bad",
+                "Tippfehler in der acme Doku",
+            ],
+        );
+    }
+
+    #[test]
+    fn trouble_named_as_fixed_is_not_current() {
+        let c = classifier();
+        assert_intents(
+            &c,
+            Intent::Praise,
+            &[
+                "they fixed the timeout issue in 10 minutes, great support",
+                "resolved the incident super quickly, thanks acme",
+                "solucionaron el error de pagos en media hora, buen trabajo",
+            ],
+        );
+        // A fix in another clause does not explain trouble now.
+        assert_intents(
+            &c,
+            Intent::OutageReport,
+            &["said it was fixed. still getting errors on every call right now"],
+        );
+    }
+
+    #[test]
+    fn general_phrases_in_every_language() {
+        use Intent::{Complaint, OutageReport, Praise};
+        let cases = [
+            (OutageReport, "the acme api is borked again rn"),
+            (
+                OutageReport,
+                "nothing came back from the acme api for the last 20 min",
+            ),
+            (
+                OutageReport,
+                "the acme console hangs since yesterday, still now",
+            ),
+            (OutageReport, "los pagos llevan una hora sin llegar"),
+            (OutageReport, "o painel da acme tá travando toda hora hoje"),
+            (OutageReport, "la console acme a lâché ce matin"),
+            (
+                OutageReport,
+                "acme Dashboard ist abgeschmiert, seit gestern",
+            ),
+            (Praise, "hats off to the acme team, the new cli is a dream"),
+            (Praise, "por fin acme tiene regiones en Chile, buen trabajo"),
+            (Praise, "tiro o chapéu pro time da acme"),
+            (
+                Praise,
+                "beau travail acme, une merveille ce nouveau tableau",
+            ),
+            (Praise, "Respekt, acme, gute Arbeit bei der Migration"),
+            (Complaint, "acme charged us twice this month, abysmal"),
+            (
+                Complaint,
+                "me cobraron dos veces y nadie responde, lamentable",
+            ),
+            (
+                Complaint,
+                "a nova fatura da acme é um desastre, ninguém pediu isso",
+            ),
+            (
+                Complaint,
+                "acme change les quotas sans préavis, n'importe quoi",
+            ),
+            (
+                Complaint,
+                "Die neue acme Konsole ist verwirrend und unübersichtlich",
+            ),
+            (
+                Complaint,
+                "deprecating the v1 sdk on 10 days notice, are you serious",
+            ),
+        ];
+        let c = classifier();
+        for (expected, text) in cases {
+            let result = c.classify(text, None);
+            assert_eq!(result.intent, expected, "{text:?} -> {result:?}");
+        }
+        // Idioms hiding an outage word.
+        assert_intents(
+            &c,
+            Intent::Praise,
+            &["borré un bucket por error y soporte lo recuperó, gracias"],
+        );
     }
 
     #[test]
