@@ -50,6 +50,28 @@ async fn record(store: &dyn Store, config: &Config, mention: &StoredMention) {
         .unwrap();
 }
 
+/// One report from each of `authors` about `component`, post ids `<prefix><n>`, with
+/// `every` between them on the clock.
+async fn wave(
+    store: &dyn Store,
+    config: &Config,
+    clock: &ManualClock,
+    authors: &[&str],
+    component: Option<&str>,
+    prefix: &str,
+    every: TimeDelta,
+) {
+    for (i, author) in authors.iter().enumerate() {
+        record(
+            store,
+            config,
+            &report(author, &format!("{prefix}{i}"), component, clock),
+        )
+        .await;
+        clock.advance(every);
+    }
+}
+
 fn opened(changes: &[SurgeChange]) -> Vec<&shared::incident::Incident> {
     changes
         .iter()
@@ -65,15 +87,16 @@ async fn n_distinct_authors_within_the_window_open_one_suspected_incident() {
     let clock = ManualClock::new(epoch());
     let store = sqlite_store(&clock);
     let config = config();
-    for (i, author) in ["ana", "bo"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("{i}"), Some("api"), &clock),
-        )
-        .await;
-        clock.advance(TimeDelta::minutes(2));
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["ana", "bo"],
+        Some("api"),
+        "",
+        TimeDelta::minutes(2),
+    )
+    .await;
     let below = surge::evaluate(store.as_ref(), &config, clock.now())
         .await
         .unwrap();
@@ -169,15 +192,16 @@ async fn one_loud_author_or_reports_spread_past_the_window_are_no_surge() {
         .is_empty()
     );
 
-    for (i, author) in ["a", "b", "c"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("s{i}"), Some("login"), &clock),
-        )
-        .await;
-        clock.advance(TimeDelta::minutes(6));
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["a", "b", "c"],
+        Some("login"),
+        "s",
+        TimeDelta::minutes(6),
+    )
+    .await;
     // a at 0, b at 6, c at 12 minutes: never three within ten minutes.
     let changes = surge::evaluate(store.as_ref(), &config, clock.now() - TimeDelta::minutes(6))
         .await
@@ -210,14 +234,16 @@ async fn an_incident_the_probes_opened_takes_the_reports_instead() {
         })
         .unwrap();
     clock.advance(TimeDelta::minutes(1));
-    for (i, author) in ["ana", "bo", "cy", "dee"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("{i}"), Some("api"), &clock),
-        )
-        .await;
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["ana", "bo", "cy", "dee"],
+        Some("api"),
+        "",
+        TimeDelta::zero(),
+    )
+    .await;
     // A report naming no component joins the open incident too.
     record(store.as_ref(), &config, &report("eve", "9", None, &clock)).await;
     let changes = surge::evaluate(store.as_ref(), &config, clock.now())
@@ -288,14 +314,16 @@ async fn reports_naming_no_component_open_a_service_wide_incident_that_resolves_
     );
 
     // A new wave later is a new incident.
-    for (i, author) in ["x", "y", "z"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("w{i}"), None, &clock),
-        )
-        .await;
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["x", "y", "z"],
+        None,
+        "w",
+        TimeDelta::zero(),
+    )
+    .await;
     let wave = surge::evaluate(store.as_ref(), &config, clock.now())
         .await
         .unwrap();
@@ -309,14 +337,16 @@ async fn racing_evaluations_open_exactly_one_incident_on_dynamodb() {
     let clock = ManualClock::new(epoch());
     let store = dynamo_store(&clock).await;
     let config = Arc::new(config());
-    for (i, author) in ["ana", "bo", "cy"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("{i}"), Some("login"), &clock),
-        )
-        .await;
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["ana", "bo", "cy"],
+        Some("login"),
+        "",
+        TimeDelta::zero(),
+    )
+    .await;
     let now = clock.now();
     let runs = (0..4).map(|_| {
         let store = Arc::clone(&store);
@@ -344,14 +374,16 @@ async fn the_probes_confirm_a_suspected_incident_instead_of_opening_a_second() {
     let clock = ManualClock::new(epoch());
     let store = sqlite_store(&clock);
     let config = config();
-    for (i, author) in ["ana", "bo", "cy"].iter().enumerate() {
-        record(
-            store.as_ref(),
-            &config,
-            &report(author, &format!("{i}"), Some("api"), &clock),
-        )
-        .await;
-    }
+    wave(
+        store.as_ref(),
+        &config,
+        &clock,
+        &["ana", "bo", "cy"],
+        Some("api"),
+        "",
+        TimeDelta::zero(),
+    )
+    .await;
     let changes = surge::evaluate(store.as_ref(), &config, clock.now())
         .await
         .unwrap();
