@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Component, ComponentId, IncidentTrigger};
-use crate::mentions::surge::SurgeState;
+use crate::mentions::surge::{self, SurgeState};
 use crate::probe::outcome::Health;
 use crate::store::{Created, Item, NewItem, Query, Store, StoreError, keys, write_over};
 
@@ -244,7 +244,7 @@ pub async fn transition(
         // Customers may have reported it first: the probes then confirm that suspected
         // incident instead of opening a second one for the same outage.
         let suspected = if open_new {
-            suspected_incident(store, &component.id).await?
+            surge::suspected(store, component.id.as_str()).await?
         } else {
             None
         };
@@ -380,13 +380,13 @@ pub async fn write_opening(
     Ok(())
 }
 
-/// The suspected incident customers' reports opened for a component, if one is open.
-async fn suspected_incident(
+/// The incident the probes have open for a component, if any.
+pub async fn open_incident(
     store: &dyn Store,
     component: &ComponentId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(match store.get(&keys::surge(component.as_str())).await? {
-        Some(item) => item.decode::<SurgeState>()?.incident,
+    Ok(match store.get(&keys::component_state(component)).await? {
+        Some(item) => item.decode::<ComponentState>()?.incident,
         None => None,
     })
 }

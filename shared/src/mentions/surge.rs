@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoredMention;
 use crate::config::{Component, ComponentId, Config, MentionSettings};
-use crate::incident::{self, ComponentState, ComponentStatus, Incident, IncidentPhase};
+use crate::incident::{self, ComponentStatus, Incident, IncidentPhase};
 use crate::social::Platform;
 use crate::store::{Created, NewItem, Query, Store, StoreError, keys, write_over};
 
@@ -220,7 +220,7 @@ async fn settle_scope(
 ) -> Result<bool, StoreError> {
     // The probes' own incident for the component takes the reports.
     if let Scope::Component(component) = scope
-        && let Some(open) = probe_incident(store, &component.id).await?
+        && let Some(open) = incident::open_incident(store, &component.id).await?
     {
         attach_to_covering(store, scope.name(), &open, reports, changes).await?;
         return Ok(true);
@@ -434,13 +434,10 @@ pub async fn evidence(store: &dyn Store, incident: &str) -> Result<Vec<Report>, 
     Ok(reports)
 }
 
-/// The probes' open incident for a component, if any.
-async fn probe_incident(
-    store: &dyn Store,
-    component: &ComponentId,
-) -> Result<Option<String>, StoreError> {
-    Ok(match store.get(&keys::component_state(component)).await? {
-        Some(item) => item.decode::<ComponentState>()?.incident,
+/// The suspected incident open for a scope (a component's id, or [`SERVICE_SCOPE`]).
+pub async fn suspected(store: &dyn Store, scope: &str) -> Result<Option<String>, StoreError> {
+    Ok(match store.get(&keys::surge(scope)).await? {
+        Some(item) => item.decode::<SurgeState>()?.incident,
         None => None,
     })
 }
@@ -451,12 +448,10 @@ async fn first_open_incident(
     config: &Config,
 ) -> Result<Option<String>, StoreError> {
     for component in &config.components {
-        if let Some(open) = probe_incident(store, &component.id).await? {
+        if let Some(open) = incident::open_incident(store, &component.id).await? {
             return Ok(Some(open));
         }
-        if let Some(item) = store.get(&keys::surge(component.id.as_str())).await?
-            && let Some(open) = item.decode::<SurgeState>()?.incident
-        {
+        if let Some(open) = suspected(store, component.id.as_str()).await? {
             return Ok(Some(open));
         }
     }
