@@ -200,7 +200,14 @@ async fn answer(
             .collect(),
         body,
     };
-    let reply = handler(&recorded);
+    // Handlers may block (a test holding requests until several arrive): run them off the
+    // runtime's workers, or a blocked worker could hold the very request being waited for.
+    let (recorded, reply) = tokio::task::spawn_blocking(move || {
+        let reply = handler(&recorded);
+        (recorded, reply)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
     log.lock().unwrap_or_else(|p| p.into_inner()).push(recorded);
     match reply {
         Reply::Respond {
