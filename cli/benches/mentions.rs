@@ -18,7 +18,8 @@ use shared::mentions::classify::Classifier;
 use shared::mentions::evaluation::parse_labelled;
 use shared::mentions::poll::{Outcome, PollContext, poll_account};
 use shared::social::{
-    Author, Mention, MentionKind, Page, Paging, Platform, SocialClient, SocialError,
+    Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, SocialClient,
+    SocialError,
 };
 use shared::store::dynamodb::write_units;
 use shared::store::sqlite::SqliteStore;
@@ -56,6 +57,13 @@ impl SocialClient for Backlog {
             next_page: (end < self.mentions.len()).then(|| end.to_string()),
             rate_limit: None,
             partial_errors: Vec::new(),
+        })
+    }
+    async fn post(&self, _post: &Outgoing, _attempt: Attempt) -> Result<Posted, SocialError> {
+        Err(SocialError::Rejected {
+            platform: Platform::X,
+            status: 403,
+            detail: "the polling benchmark's backlog takes no posts".into(),
         })
     }
 }
@@ -149,6 +157,7 @@ fn backlog(now: DateTime<Utc>) -> Vec<Mention> {
                 conversation: None,
                 in_reply_to: None,
                 kind: MentionKind::Mention,
+                others: Vec::new(),
             }
         })
         .collect()

@@ -37,6 +37,8 @@ fn report(author: &str, post: &str, component: Option<&str>, clock: &ManualClock
         received_at: clock.now(),
         kind: MentionKind::Mention,
         in_reply_to: None,
+        conversation: Some(post.into()),
+        others: Vec::new(),
         intent: Intent::OutageReport,
         confidence: 0.95,
         lang: "en".into(),

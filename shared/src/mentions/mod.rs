@@ -33,6 +33,9 @@ const ITEM_BUDGET: usize = 1024;
 /// rounded up).
 const FIXED_OVERHEAD: usize = 320;
 
+/// The most ids of other named accounts kept with a stored mention (X's `exclude_reply_user_ids`).
+pub const STORED_OTHERS: usize = 10;
+
 /// A mention as stored: what was fetched, its text cut to [`STORED_TEXT_BYTES`], and how
 /// it was classified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +66,12 @@ pub struct StoredMention {
     /// The post it replies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// The thread it belongs to, when the platform says (X conversation, Bluesky root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+    /// Other accounts it names (X user ids, at most [`STORED_OTHERS`]): kept out of a reply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
     /// What the author wants.
     pub intent: Intent,
     /// How sure the classifier is, 0 to 1.
@@ -83,8 +92,17 @@ impl StoredMention {
         now: DateTime<Utc>,
     ) -> Self {
         // Long ids, links and handles (Bluesky's can be 250 bytes) leave less room for text.
-        let others = 2 * mention.id.len()
+        let others: Vec<String> = mention
+            .others
+            .iter()
+            .filter(|id| **id != mention.author.id)
+            .take(STORED_OTHERS)
+            .cloned()
+            .collect();
+        let variable = 2 * mention.id.len()
             + mention.url.len()
+            + mention.conversation.as_ref().map_or(0, String::len)
+            + others.iter().map(|id| id.len() + 4).sum::<usize>()
             + mention.author.id.len()
             + mention.author.handle.len()
             + mention.in_reply_to.as_ref().map_or(0, String::len)
@@ -94,7 +112,7 @@ impl StoredMention {
                 .as_ref()
                 .map_or(0, |c| c.as_str().len());
         let budget = ITEM_BUDGET
-            .saturating_sub(FIXED_OVERHEAD + others)
+            .saturating_sub(FIXED_OVERHEAD + variable)
             .min(STORED_TEXT_BYTES);
         let (text, truncated) = cut(&mention.text, budget);
         Self {
@@ -110,6 +128,8 @@ impl StoredMention {
             received_at: now,
             kind: mention.kind,
             in_reply_to: mention.in_reply_to.clone(),
+            conversation: mention.conversation.clone(),
+            others,
             intent: classification.intent,
             confidence: classification.confidence,
             lang: classification.lang,
@@ -163,6 +183,7 @@ mod tests {
             conversation: Some(uri.clone()),
             in_reply_to: Some(uri.clone()),
             kind: MentionKind::Reply,
+            others: vec!["1".repeat(19); 10],
         };
         let classification = Classification {
             intent: Intent::OutageReport,

@@ -174,6 +174,7 @@ impl Notification {
             conversation: post.root.clone(),
             in_reply_to: post.parent.clone(),
             kind,
+            others: Vec::new(),
         })
     }
 }
@@ -898,6 +899,18 @@ impl SocialClient for BlueskyClient {
 
     fn reach(&self) -> Option<usize> {
         None
+    }
+
+    async fn post(
+        &self,
+        _post: &super::Outgoing,
+        _attempt: super::Attempt,
+    ) -> Result<super::Posted, SocialError> {
+        Err(SocialError::Rejected {
+            platform: Platform::Bluesky,
+            status: 0,
+            detail: "WIP: posting lands with the reply service".into(),
+        })
     }
 
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {

@@ -107,6 +107,18 @@ impl SocialClient for MastodonClient {
         None
     }
 
+    async fn post(
+        &self,
+        _post: &super::Outgoing,
+        _attempt: super::Attempt,
+    ) -> Result<super::Posted, SocialError> {
+        Err(SocialError::Rejected {
+            platform: Platform::Mastodon,
+            status: 0,
+            detail: "WIP: posting lands with the reply service".into(),
+        })
+    }
+
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
         // `min_id=` with no value reads as no cursor on the server but as a cursor here,
         // which would make the page look like the continuation of a poll: treat it as none.
@@ -318,6 +330,7 @@ fn mention_of(status: RawStatus) -> Result<Mention, String> {
             MentionKind::Mention
         },
         in_reply_to,
+        others: Vec::new(),
     })
 }
 

@@ -100,6 +100,10 @@ pub struct Mention {
     pub in_reply_to: Option<String>,
     /// How it reached the account.
     pub kind: MentionKind,
+    /// The platform ids of other accounts the post names (X only, from its entities): a reply
+    /// must not pull them into the conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<String>,
 }
 
 /// A platform's rate-limit window, as its response headers stated it.
@@ -197,6 +201,25 @@ pub enum SocialError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The platform refused a post as a duplicate of one the account already made (X's 403
+    /// "duplicate content"): the same text again would be refused again.
+    #[error("{platform} refused the post as duplicate content: {detail}")]
+    Duplicate {
+        /// Which platform.
+        platform: Platform,
+        /// What the platform said.
+        detail: String,
+    },
+    /// A post may or may not have been made: the request was sent and no answer came back
+    /// (a timeout, a dropped connection, a gateway error). Posting again blindly could post
+    /// twice; the account must be checked first ([`Attempt::AfterAmbiguous`]).
+    #[error("{platform} may or may not have taken the post: {detail}")]
+    Ambiguous {
+        /// Which platform.
+        platform: Platform,
+        /// What happened.
+        detail: String,
+    },
     /// The state the client keeps (a Bluesky session) could not be read or written.
     #[error("{platform} client state could not be kept: {detail}")]
     State {
@@ -217,6 +240,8 @@ impl SocialError {
             | SocialError::Rejected { platform, .. }
             | SocialError::Unavailable { platform, .. }
             | SocialError::Malformed { platform, .. }
+            | SocialError::Duplicate { platform, .. }
+            | SocialError::Ambiguous { platform, .. }
             | SocialError::State { platform, .. } => *platform,
         }
     }
@@ -226,7 +251,61 @@ fn reset_text(reset: &Option<DateTime<Utc>>) -> String {
     reset.map_or_else(|| "at an unknown time".to_owned(), |at| format!("at {at}"))
 }
 
-/// A platform account sitrep reads mentions from (and, later, replies as).
+/// The post a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    /// The platform's id for it (X post id, Mastodon status id, Bluesky `at://` URI).
+    pub post_id: String,
+    /// Its author's stable id (X user id, Mastodon account id, DID).
+    pub author_id: String,
+    /// Other accounts it names (X user ids), kept out of the reply's audience.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+/// A post sitrep makes as the vendor's account: a reply to a customer or a public update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    /// The final text: rendered, within the platform's length rules, addressing nobody but
+    /// the customer it answers.
+    pub text: String,
+    /// The post it answers; `None` for a public update.
+    pub reply_to: Option<ReplyTo>,
+    /// Unique to this post and the same on every attempt at it: Mastodon's
+    /// `Idempotency-Key`, the seed of Bluesky's record key.
+    pub key: String,
+    /// When sitrep decided to make it: the first attempt's time, kept for every retry (a
+    /// Bluesky record key encodes it, and a check after an ambiguous failure looks from it).
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A post the platform accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posted {
+    /// The platform's id for it.
+    pub id: String,
+    /// A public link to it.
+    pub url: String,
+    /// Found on the account after an ambiguous failure rather than posted by this call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
+    /// The posting window after this call, when the platform said.
+    #[serde(skip)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Which attempt at a post this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Nothing was sent for this post before.
+    First,
+    /// An earlier attempt ended in [`SocialError::Ambiguous`] (or was cut off): the client
+    /// must find out whether it went through before posting again, and return that post
+    /// instead of a second one.
+    AfterAmbiguous,
+}
+
+/// A platform account sitrep reads mentions from and posts as.
 #[async_trait]
 pub trait SocialClient: Send + Sync {
     /// The platform it speaks to.
@@ -242,4 +321,10 @@ pub trait SocialClient: Send + Sync {
     /// One page of mentions newer than `since` (a cursor an earlier page established; `None`
     /// at first start), continuing at `page` when the poll is past its first page.
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError>;
+
+    /// Posts `post` as the account, exactly once across attempts: on
+    /// [`Attempt::AfterAmbiguous`] an earlier attempt that went through is found and returned
+    /// (with `recovered` set) instead of posting again. A failure that is certain to have
+    /// posted nothing is any error but [`SocialError::Ambiguous`].
+    async fn post(&self, post: &Outgoing, attempt: Attempt) -> Result<Posted, SocialError>;
 }

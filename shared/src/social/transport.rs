@@ -84,6 +84,27 @@ pub struct TransportError {
     pub reason: String,
 }
 
+/// Why a request that must not be repeated blindly (a post without an idempotency key) got
+/// no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendOnceError {
+    /// No connection was made, after retries: the platform never saw the request.
+    #[error("not sent after {attempts} attempt(s): {reason}")]
+    NotSent {
+        /// How many connections were tried.
+        attempts: u32,
+        /// What went wrong on the last one.
+        reason: String,
+    },
+    /// The request went out and its answer was lost (a timeout, a reset): the platform may
+    /// have acted on it.
+    #[error("sent, but no answer came back: {reason}")]
+    Unknown {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
 /// The HTTP client every social client shares.
 #[derive(Clone)]
 pub struct Transport {
@@ -146,6 +167,52 @@ impl Transport {
                     "platform failed; retrying after backoff"
                 ),
                 Err(reason) => tracing::debug!(%reason, retry, "no answer; retrying after backoff"),
+            }
+            tokio::time::sleep(self.retry.backoff(retry, self.random.as_ref())).await;
+            retry += 1;
+        }
+    }
+}
+
+impl Transport {
+    /// Sends the request `build` makes at most once as far as the platform can tell: only a
+    /// failure to connect is tried again (the request never left), never a timeout or a
+    /// server error after it was sent, because the platform may already have acted on it.
+    /// Every answer is returned whatever its status.
+    pub async fn send_once(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Response, SendOnceError> {
+        let attempts = self.retry.attempts.max(1);
+        let mut retry = 0;
+        loop {
+            match build().send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    return match response.bytes().await {
+                        Ok(body) => Ok(Response {
+                            status,
+                            headers,
+                            body,
+                        }),
+                        Err(e) => Err(SendOnceError::Unknown {
+                            reason: format!("the answer ({status}) was cut off: {}", describe(&e)),
+                        }),
+                    };
+                }
+                Err(e) if e.is_connect() => {
+                    let reason = describe(&e);
+                    if retry + 1 == attempts {
+                        return Err(SendOnceError::NotSent { attempts, reason });
+                    }
+                    tracing::debug!(%reason, retry, "no connection; retrying after backoff");
+                }
+                Err(e) => {
+                    return Err(SendOnceError::Unknown {
+                        reason: describe(&e),
+                    });
+                }
             }
             tokio::time::sleep(self.retry.backoff(retry, self.random.as_ref())).await;
             retry += 1;

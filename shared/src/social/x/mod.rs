@@ -159,6 +159,18 @@ impl SocialClient for XClient {
         Some(REACH)
     }
 
+    async fn post(
+        &self,
+        _post: &super::Outgoing,
+        _attempt: super::Attempt,
+    ) -> Result<super::Posted, SocialError> {
+        Err(SocialError::Rejected {
+            platform: Platform::X,
+            status: 0,
+            detail: "WIP: posting lands with the reply service".into(),
+        })
+    }
+
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
         let url = self.mentions_url(since, page)?;
         let response = self
@@ -249,6 +261,7 @@ fn mention_of(post: &Post, page: &MentionsPage) -> Mention {
         conversation: post.conversation_id.clone(),
         in_reply_to,
         kind,
+        others: Vec::new(),
     }
 }
 
