@@ -32,6 +32,7 @@ pub mod mentions;
 pub mod metrics;
 pub mod probe;
 pub mod random;
+pub mod reply;
 pub mod secrets;
 pub mod social;
 pub mod store;

@@ -3,6 +3,7 @@
 //! records every request, so a test can check both sides of the wire.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -75,6 +76,9 @@ pub enum Reply {
     },
     /// Close the connection without answering: a network failure for the client.
     Drop,
+    /// Keep the connection open without answering for this long, then close it: a client
+    /// with a shorter timeout sees its request go out and no answer come back.
+    Stall(Duration),
 }
 
 impl Reply {
@@ -103,7 +107,7 @@ impl Reply {
                     body,
                 }
             }
-            Reply::Drop => Reply::Drop,
+            other @ (Reply::Drop | Reply::Stall(_)) => other,
         }
     }
 }
@@ -225,5 +229,9 @@ async fn answer(
         }
         // An error from the service makes hyper close the connection unanswered.
         Reply::Drop => Err(std::io::Error::other("scripted connection drop")),
+        Reply::Stall(hold) => {
+            tokio::time::sleep(hold).await;
+            Err(std::io::Error::other("scripted stall, then drop"))
+        }
     }
 }

@@ -11,6 +11,15 @@
 //! with a versioned update, and the invocation that loses that race takes the winner's
 //! tokens instead of overwriting them. Only a refused refresh falls back to a new login.
 //!
+//! **Posting exactly once.** `com.atproto.repo.createRecord` has no idempotency key, so a
+//! blind retry after a lost answer would post twice. Every post therefore gets a record key
+//! of its own, the same on every attempt: a TID ([`record_key`]) made of the moment sitrep
+//! decided to post and a clock id hashed from [`Outgoing::key`]. A record key holds one
+//! record, so a repeat can fail but never duplicate; and after an ambiguous failure the
+//! client reads that key back (`com.atproto.repo.getRecord`) before posting again
+//! ([`Attempt::AfterAmbiguous`]). The request itself is sent at most once
+//! ([`Transport::send_once`]): only a connection that never opened is tried again.
+//!
 //! **Paging.** Notifications page only towards older items, and there is no "since": the
 //! poll reads pages until it reaches what an earlier poll finished with (the newest
 //! `indexedAt` it saw). The listing is ordered by the earlier of the post's `createdAt` and
@@ -34,9 +43,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::transport::{Response, Transport, TransportError};
+use super::transport::{Response, SendOnceError, Transport, TransportError};
 use super::{
-    Author, Mention, MentionKind, Page, Paging, Platform, RateLimit, SocialClient, SocialError,
+    Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, RateLimit,
+    SocialClient, SocialError,
 };
 use crate::clock::Clock;
 use crate::store::{Created, Key, NewItem, Store, StoreError, keys};
@@ -59,6 +69,18 @@ pub const REASONS: [&str; 3] = ["mention", "reply", "quote"];
 const LIST_NOTIFICATIONS: &str = "app.bsky.notification.listNotifications";
 const CREATE_SESSION: &str = "com.atproto.server.createSession";
 const REFRESH_SESSION: &str = "com.atproto.server.refreshSession";
+const CREATE_RECORD: &str = "com.atproto.repo.createRecord";
+const GET_RECORD: &str = "com.atproto.repo.getRecord";
+const GET_POSTS: &str = "app.bsky.feed.getPosts";
+
+/// The collection (and record `$type`) of posts.
+pub const POST_COLLECTION: &str = "app.bsky.feed.post";
+
+/// The base32-sortable alphabet of TIDs: digit order is byte order, so TIDs sort as text.
+const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// The largest timestamp a TID holds: 53 bits of microseconds.
+const TID_MAX_MICROS: i64 = (1 << 53) - 1;
 
 /// After a refused refresh, how many times (and how far apart) the store is read for tokens
 /// that a concurrent invocation rotated: it may have had refreshSession's answer but not yet
@@ -410,6 +432,193 @@ fn xrpc_url(service: &Url, nsid: &str) -> Result<Url, SocialError> {
     Ok(url)
 }
 
+/// A TID (the atproto "timestamp identifier"): 64 bits, the top one 0, then 53 bits of
+/// `micros` since the Unix epoch and 10 bits of `clock_id`, written as 13 base32-sortable
+/// digits. Bits beyond those widths are dropped, so every input makes a valid TID.
+pub fn tid(micros: u64, clock_id: u16) -> String {
+    let micros = micros & TID_MAX_MICROS.unsigned_abs();
+    let value = (micros << 10) | u64::from(clock_id & 0x3ff);
+    (0..13)
+        .rev()
+        .map(|digit| {
+            let index = usize::try_from((value >> (5 * digit)) & 31).unwrap_or_default();
+            char::from(TID_ALPHABET[index])
+        })
+        .collect()
+}
+
+/// The record key of `post`: a TID of `decided_at` (clamped to what a TID holds) with a
+/// clock id from an FNV-1a hash of `key`. The same post gets the same key on every attempt,
+/// in every process (std's hasher is seeded per process, so it cannot be used), and keys
+/// sort by decision time like the keys Bluesky's own clients make.
+pub fn record_key(post: &Outgoing) -> String {
+    let micros = post.decided_at.timestamp_micros().clamp(0, TID_MAX_MICROS);
+    let clock_id = u16::try_from(fnv1a(post.key.as_bytes()) % 1024).unwrap_or_default();
+    tid(micros.unsigned_abs(), clock_id)
+}
+
+/// 64-bit FNV-1a: small, stable across processes and platforms.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A link in a post's text, as a `app.bsky.richtext.facet#link` marks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Where it starts, in UTF-8 bytes (inclusive).
+    pub byte_start: usize,
+    /// Where it ends, in UTF-8 bytes (exclusive).
+    pub byte_end: usize,
+    /// The URL as written.
+    pub uri: String,
+}
+
+/// Every `http://` or `https://` URL in `text`, with the byte offsets facets use.
+///
+/// Bluesky shows only what facets mark as links: text alone stays plain. A URL starts at the
+/// beginning, after white space or after `(`, and runs to the next white space; punctuation
+/// that ends a sentence (`.`, `,`, `;`, `:`, `!`, `?`) is not part of it, nor is a `)` that
+/// closes nothing inside it (Bluesky's own app decides the same way).
+pub fn links(text: &str) -> Vec<Link> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(rest) = text.get(at..).filter(|rest| !rest.is_empty()) {
+        // Schemes are ASCII, and an ASCII byte is never inside a longer character: a match
+        // starts on a character boundary.
+        let scheme = ["https://", "http://"].into_iter().find(|scheme| {
+            rest.as_bytes()
+                .get(..scheme.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
+        });
+        let starts_word = || {
+            text.get(..at)
+                .and_then(|before| before.chars().next_back())
+                .is_none_or(|c| c.is_whitespace() || c == '(')
+        };
+        let Some(scheme) = scheme.filter(|_| starts_word()) else {
+            at += rest.chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let mut uri = rest.split(char::is_whitespace).next().unwrap_or(rest);
+        loop {
+            let trimmed = uri.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            let unbalanced = trimmed.matches(')').count() > trimmed.matches('(').count();
+            let trimmed = match trimmed.strip_suffix(')') {
+                Some(inner) if unbalanced => inner,
+                _ => trimmed,
+            };
+            if trimmed.len() == uri.len() {
+                break;
+            }
+            uri = trimmed;
+        }
+        if uri.len() > scheme.len() && Url::parse(uri).is_ok() {
+            found.push(Link {
+                byte_start: at,
+                byte_end: at + uri.len(),
+                uri: uri.to_owned(),
+            });
+        }
+        at += uri.len().max(scheme.len());
+    }
+    found
+}
+
+/// A `com.atproto.repo.strongRef`: a record and the exact version of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrongRef {
+    /// The record's `at://` URI.
+    pub uri: String,
+    /// Its CID.
+    pub cid: String,
+}
+
+/// A post's `reply`: the thread's first post and the post it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyRef {
+    /// The thread's first post.
+    pub root: StrongRef,
+    /// The post answered.
+    pub parent: StrongRef,
+}
+
+/// The `app.bsky.feed.post` record for `post`: its text, `createdAt` (the decision time, in
+/// milliseconds with `Z`, as the lexicon's datetime format prefers), a link facet for every
+/// URL, and `reply` when it answers a post.
+pub fn post_record(post: &Outgoing, reply: Option<&ReplyRef>) -> Value {
+    let mut record = serde_json::json!({
+        "$type": POST_COLLECTION,
+        "text": post.text,
+        "createdAt": post.decided_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+    });
+    let facets: Vec<Value> = links(&post.text)
+        .into_iter()
+        .map(|link| {
+            serde_json::json!({
+                "index": {"byteStart": link.byte_start, "byteEnd": link.byte_end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": link.uri}],
+            })
+        })
+        .collect();
+    if !facets.is_empty() {
+        record["facets"] = Value::Array(facets);
+    }
+    if let Some(reply) = reply {
+        record["reply"] = serde_json::json!(reply);
+    }
+    record
+}
+
+/// Reads a 200 answer to `app.bsky.feed.getPosts` asked for `parent`: the `reply` a post
+/// answering it must carry, `None` when the answer does not hold it (deleted, or hidden
+/// from the account). The root is the parent's own root, or the parent when it starts
+/// the thread.
+pub fn parse_reply_ref(body: &[u8], parent: &str) -> Result<Option<ReplyRef>, SocialError> {
+    let malformed = |reason: String| SocialError::Malformed {
+        platform: Platform::Bluesky,
+        status: 200,
+        reason: format!("getPosts: {reason}"),
+    };
+    let answer: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let posts = answer
+        .get("posts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed("no posts array".into()))?;
+    // The view names the post by DID; the only post of the answer is the one asked for.
+    let view = posts
+        .iter()
+        .find(|view| view.get("uri").and_then(Value::as_str) == Some(parent))
+        .or(match posts.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        });
+    let Some(view) = view else {
+        return Ok(None);
+    };
+    let strong = |value: Option<&Value>, name: &str| -> Result<StrongRef, SocialError> {
+        let field = |key: &str| {
+            value
+                .and_then(|v| v.get(key))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| malformed(format!("{name} has no {key}")))
+        };
+        Ok(StrongRef {
+            uri: field("uri")?,
+            cid: field("cid")?,
+        })
+    };
+    let parent = strong(Some(view), "the post")?;
+    let root = match view.pointer("/record/reply") {
+        None | Some(Value::Null) => parent.clone(),
+        Some(reply) => strong(reply.get("root"), "record.reply.root")?,
+    };
+    Ok(Some(ReplyRef { root, parent }))
+}
+
 /// Reads `ratelimit-limit`, `-remaining` and `-reset` (Unix seconds) through `header`, a
 /// lookup by lower-case name; `None` unless all three are present and valid.
 pub fn rate_limit<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<RateLimit> {
@@ -526,6 +735,25 @@ enum Refreshed {
     Renewed(Session),
     /// The refresh token is spent or expired: only a new login (or a newer stored session) helps.
     Refused,
+}
+
+/// A request made with the account's access token.
+enum Call<'a> {
+    /// A query, which the transport may repeat.
+    Read(&'a Url),
+    /// A procedure without idempotency (createRecord), sent at most once.
+    Write(&'a Url, &'a Value),
+}
+
+/// What the account holds at a post's record key.
+enum AtKey {
+    /// Nothing: the post was not made.
+    Empty,
+    /// The post, made by an earlier attempt.
+    Ours(Posted),
+    /// A different post (at this URI) took the key first: two posts decided in the same
+    /// microsecond whose keys hash to the same clock id. This one can never be made there.
+    Taken(String),
 }
 
 // ------------------------------------------------------------------------------------------
@@ -795,19 +1023,81 @@ impl BlueskyClient {
         }
     }
 
-    async fn list(&self, url: &Url, session: &Session) -> Result<Response, SocialError> {
-        self.transport
-            .send(|| {
-                self.transport
-                    .client()
-                    .get(url.clone())
-                    .bearer_auth(&session.access_jwt)
-            })
-            .await
-            .map_err(unavailable)
+    /// The session to call with, renewed first when its access token is stale.
+    async fn session(&self) -> Result<Session, SocialError> {
+        let mut slot = self.session.lock().await;
+        let (mut kept, renewed) = self.current(&slot).await?;
+        if !renewed && self.is_stale(&kept.session) {
+            kept = self.refresh(kept).await?;
+        }
+        *slot = Some(kept.clone());
+        Ok(kept.session)
     }
 
-    fn listing_error(&self, response: &Response, session: &Session) -> SocialError {
+    /// Sends `call` with the session's access token, renewed first when it is stale, and
+    /// renewed and sent once more when the token is refused: a refused token is an answer,
+    /// so even a write is known to have done nothing. Returns the answer and the session
+    /// it was sent with.
+    async fn authorized(&self, call: Call<'_>) -> Result<(Response, Session), SocialError> {
+        // Held for the whole call: one invocation's calls share one session and never
+        // refresh it twice over.
+        let mut slot = self.session.lock().await;
+        let (mut kept, mut renewed) = self.current(&slot).await?;
+        if !renewed && self.is_stale(&kept.session) {
+            kept = self.refresh(kept).await?;
+            renewed = true;
+        }
+        *slot = Some(kept.clone());
+
+        let mut response = self.send(&call, &kept.session).await?;
+        // One refresh per call: a token refused right after it was issued is not cured by
+        // another, and retrying in a loop would only spend the budget.
+        if !renewed && token_refused(&response) {
+            tracing::info!(account = %self.account, "Bluesky refused the access token; refreshing");
+            kept = self.refresh(kept).await?;
+            *slot = Some(kept.clone());
+            response = self.send(&call, &kept.session).await?;
+        }
+        Ok((response, kept.session))
+    }
+
+    async fn send(&self, call: &Call<'_>, session: &Session) -> Result<Response, SocialError> {
+        match *call {
+            Call::Read(url) => self
+                .transport
+                .send(|| {
+                    self.transport
+                        .client()
+                        .get(url.clone())
+                        .bearer_auth(&session.access_jwt)
+                })
+                .await
+                .map_err(unavailable),
+            Call::Write(url, body) => self
+                .transport
+                .send_once(|| {
+                    self.transport
+                        .client()
+                        .post(url.clone())
+                        .bearer_auth(&session.access_jwt)
+                        .json(body)
+                })
+                .await
+                .map_err(|e| match e {
+                    SendOnceError::NotSent { .. } => SocialError::Unavailable {
+                        platform: Platform::Bluesky,
+                        detail: e.to_string(),
+                    },
+                    SendOnceError::Unknown { .. } => SocialError::Ambiguous {
+                        platform: Platform::Bluesky,
+                        detail: format!("createRecord: {e}"),
+                    },
+                }),
+        }
+    }
+
+    /// The typed error a failed read (listNotifications, getPosts, getRecord) amounts to.
+    fn read_error(&self, response: &Response, session: &Session) -> SocialError {
         let error = XrpcError::parse(&response.body);
         let detail = self.scrub(error.summary(), Some(session));
         match response.status {
@@ -829,6 +1119,200 @@ impl BlueskyClient {
             },
             status => server_failure(status, detail),
         }
+    }
+}
+
+impl BlueskyClient {
+    /// The `reply` for answering `parent` (an `at://` URI): its CID and its thread's root,
+    /// which only the network knows, from getPosts.
+    async fn reply_ref(&self, parent: &str) -> Result<ReplyRef, SocialError> {
+        let mut url = xrpc_url(&self.service, GET_POSTS)?;
+        url.query_pairs_mut().append_pair("uris", parent);
+        let (response, session) = self.authorized(Call::Read(&url)).await?;
+        if response.status != 200 {
+            return Err(self.read_error(&response, &session));
+        }
+        // getPosts leaves out what it cannot show rather than failing: answering a post
+        // that is gone is a refusal, whatever the status said.
+        parse_reply_ref(&response.body, parent)?.ok_or_else(|| SocialError::Rejected {
+            platform: Platform::Bluesky,
+            status: 404,
+            detail: format!(
+                "the post to answer ({parent}) is not found: deleted, or hidden from the account"
+            ),
+        })
+    }
+
+    /// What the account `did` holds at `rkey`, read with getRecord.
+    async fn at_key(&self, did: &str, rkey: &str, post: &Outgoing) -> Result<AtKey, SocialError> {
+        let mut url = xrpc_url(&self.service, GET_RECORD)?;
+        url.query_pairs_mut()
+            .append_pair("repo", did)
+            .append_pair("collection", POST_COLLECTION)
+            .append_pair("rkey", rkey);
+        let (response, session) = self.authorized(Call::Read(&url)).await?;
+        match response.status {
+            200 => {}
+            400 | 404
+                if XrpcError::parse(&response.body).error.as_deref() == Some("RecordNotFound") =>
+            {
+                return Ok(AtKey::Empty);
+            }
+            _ => return Err(self.read_error(&response, &session)),
+        }
+        let malformed = |reason: &str| SocialError::Malformed {
+            platform: Platform::Bluesky,
+            status: 200,
+            reason: format!("getRecord: {reason}"),
+        };
+        let answer: Value =
+            serde_json::from_slice(&response.body).map_err(|e| malformed(&e.to_string()))?;
+        let uri = answer
+            .get("uri")
+            .and_then(Value::as_str)
+            .filter(|uri| !uri.is_empty())
+            .ok_or_else(|| malformed("no uri"))?
+            .to_owned();
+        let value = answer.get("value").ok_or_else(|| malformed("no value"))?;
+        if value.get("text").and_then(Value::as_str) != Some(post.text.as_str()) {
+            return Ok(AtKey::Taken(uri));
+        }
+        let url = post_url(did, &uri).ok_or_else(|| malformed("the uri names no post"))?;
+        Ok(AtKey::Ours(Posted {
+            id: uri,
+            url,
+            recovered: true,
+            // The window after a read says nothing about the posting budget.
+            rate_limit: None,
+        }))
+    }
+
+    /// Creates the post at `rkey` in the repo of `did`, sending the request at most once.
+    async fn create(
+        &self,
+        did: &str,
+        rkey: &str,
+        post: &Outgoing,
+        reply: Option<&ReplyRef>,
+    ) -> Result<Posted, SocialError> {
+        let url = xrpc_url(&self.service, CREATE_RECORD)?;
+        let body = serde_json::json!({
+            "repo": did,
+            "collection": POST_COLLECTION,
+            "rkey": rkey,
+            "record": post_record(post, reply),
+        });
+        let (response, session) = self.authorized(Call::Write(&url, &body)).await?;
+        let status = response.status;
+        if status == 200 {
+            return created(&response, did);
+        }
+        let error = XrpcError::parse(&response.body);
+        let detail = self.scrub(format!("createRecord: {}", error.summary()), Some(&session));
+        if matches!(status, 400 | 409) && already_exists(&error) {
+            // The key is taken: by an earlier attempt at this post, or by another post.
+            return match self.at_key(did, rkey, post).await {
+                Ok(AtKey::Ours(posted)) => {
+                    tracing::info!(account = %self.account, uri = %posted.id, "Bluesky post already made by an earlier attempt");
+                    Ok(posted)
+                }
+                Ok(AtKey::Taken(uri)) => Err(taken(rkey, &uri)),
+                // Said to exist, then not found: deleted since. Posting it again could
+                // repeat a post someone removed on purpose.
+                Ok(AtKey::Empty) => Err(SocialError::Rejected {
+                    platform: Platform::Bluesky,
+                    status,
+                    detail,
+                }),
+                Err(e) => Err(SocialError::Ambiguous {
+                    platform: Platform::Bluesky,
+                    detail: format!("{detail}; reading the record key back failed: {e}"),
+                }),
+            };
+        }
+        Err(match status {
+            429 => rate_limited(&response, detail),
+            // Only reached after a refresh was tried, or for a 401 no refresh cures.
+            401 => SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            },
+            400 if error.is_token_refused() => SocialError::Unauthorized {
+                platform: Platform::Bluesky,
+                detail,
+            },
+            400..=499 => SocialError::Rejected {
+                platform: Platform::Bluesky,
+                status,
+                detail,
+            },
+            // A gateway may have passed the post on; and the reference PDS answers 500 when
+            // the record key is already taken, which only a read of the key can tell.
+            500..=599 => SocialError::Ambiguous {
+                platform: Platform::Bluesky,
+                detail: format!("HTTP {status}: {detail}"),
+            },
+            _ => SocialError::Malformed {
+                platform: Platform::Bluesky,
+                status,
+                reason: format!("unexpected HTTP status ({detail})"),
+            },
+        })
+    }
+}
+
+/// Reads createRecord's 200 answer. One that cannot be read still means the post exists: it
+/// is ambiguous, so that the next attempt finds it by its key.
+fn created(response: &Response, did: &str) -> Result<Posted, SocialError> {
+    let unreadable = |reason: &str| SocialError::Ambiguous {
+        platform: Platform::Bluesky,
+        detail: format!("createRecord succeeded but its answer cannot be read: {reason}"),
+    };
+    let answer: Value =
+        serde_json::from_slice(&response.body).map_err(|e| unreadable(&e.to_string()))?;
+    let uri = answer
+        .get("uri")
+        .and_then(Value::as_str)
+        .filter(|uri| !uri.is_empty())
+        .ok_or_else(|| unreadable("no uri"))?;
+    let url = post_url(did, uri).ok_or_else(|| unreadable("the uri names no post"))?;
+    Ok(Posted {
+        id: uri.to_owned(),
+        url,
+        recovered: false,
+        rate_limit: rate_limit(|name| response.header(name)),
+    })
+}
+
+/// Whether a createRecord refusal says the record key is taken. The lexicon names no such
+/// error yet (the reference PDS answers 500); servers that say so use one of these.
+fn already_exists(error: &XrpcError) -> bool {
+    matches!(
+        error.error.as_deref(),
+        Some("RecordAlreadyExists" | "AlreadyExists")
+    ) || error
+        .message
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("already exists"))
+}
+
+fn taken(rkey: &str, uri: &str) -> SocialError {
+    SocialError::Rejected {
+        platform: Platform::Bluesky,
+        status: 409,
+        detail: format!("record key {rkey} already holds a different post ({uri})"),
+    }
+}
+
+/// An error met while checking whether an earlier ambiguous attempt went through: the
+/// question is still open, so the post is still ambiguous.
+fn still_ambiguous(error: SocialError) -> SocialError {
+    match error {
+        SocialError::Ambiguous { .. } => error,
+        other => SocialError::Ambiguous {
+            platform: Platform::Bluesky,
+            detail: format!("the earlier attempt could not be checked: {other}"),
+        },
     }
 }
 
@@ -901,45 +1385,41 @@ impl SocialClient for BlueskyClient {
         None
     }
 
-    async fn post(
-        &self,
-        _post: &super::Outgoing,
-        _attempt: super::Attempt,
-    ) -> Result<super::Posted, SocialError> {
-        Err(SocialError::Rejected {
-            platform: Platform::Bluesky,
-            status: 0,
-            detail: "WIP: posting lands with the reply service".into(),
-        })
+    /// Creates the post under its own record key ([`record_key`]). After an ambiguous
+    /// failure the key is read back first: the post found there is returned (`recovered`)
+    /// without a second createRecord, and only `RecordNotFound` lets it be created. A
+    /// reply's `root` and `parent` come from getPosts.
+    async fn post(&self, post: &Outgoing, attempt: Attempt) -> Result<Posted, SocialError> {
+        let rkey = record_key(post);
+        if attempt == Attempt::AfterAmbiguous {
+            let did = self.session().await.map_err(still_ambiguous)?.did;
+            match self.at_key(&did, &rkey, post).await {
+                Ok(AtKey::Ours(posted)) => {
+                    tracing::info!(account = %self.account, uri = %posted.id, "the ambiguous Bluesky post went through; not posting again");
+                    return Ok(posted);
+                }
+                Ok(AtKey::Taken(uri)) => return Err(taken(&rkey, &uri)),
+                Ok(AtKey::Empty) => {
+                    tracing::info!(account = %self.account, %rkey, "the ambiguous Bluesky post was not made; posting it");
+                }
+                Err(e) => return Err(still_ambiguous(e)),
+            }
+        }
+        let reply = match &post.reply_to {
+            Some(reply_to) => Some(self.reply_ref(&reply_to.post_id).await?),
+            None => None,
+        };
+        let did = self.session().await?.did;
+        self.create(&did, &rkey, post, reply.as_ref()).await
     }
 
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
         let since_at = since.map(parse_since).transpose()?;
         let url = list_notifications_url(&self.service, page)?;
 
-        // Held for the whole call: one invocation's calls share one session and never
-        // refresh it twice over.
-        let mut slot = self.session.lock().await;
-        let (mut kept, mut renewed) = self.current(&slot).await?;
-        if !renewed && self.is_stale(&kept.session) {
-            kept = self.refresh(kept).await?;
-            renewed = true;
-        }
-        *slot = Some(kept.clone());
-
-        let mut response = self.list(&url, &kept.session).await?;
-        // One refresh per call: a token refused right after it was issued is not cured by
-        // another, and retrying in a loop would only spend the budget.
-        if !renewed && token_refused(&response) {
-            tracing::info!(account = %self.account, "Bluesky refused the access token; refreshing");
-            kept = self.refresh(kept).await?;
-            *slot = Some(kept.clone());
-            response = self.list(&url, &kept.session).await?;
-        }
-        drop(slot);
-
+        let (response, session) = self.authorized(Call::Read(&url)).await?;
         if response.status != 200 {
-            return Err(self.listing_error(&response, &kept.session));
+            return Err(self.read_error(&response, &session));
         }
         let rate_limit = rate_limit(|name| response.header(name));
         let mut result = parse_notifications(&response.body)?.into_page(since_at, rate_limit);
@@ -1505,5 +1985,335 @@ mod tests {
             ]
         );
         assert_eq!(item.key, Key::new("SESSION#bluesky#acme", "SESSION"));
+    }
+
+    fn outgoing(text: &str, key: &str, decided_at: &str) -> Outgoing {
+        Outgoing {
+            text: text.into(),
+            reply_to: None,
+            key: key.into(),
+            decided_at: at(decided_at),
+        }
+    }
+
+    /// The timestamp and clock id a TID holds.
+    fn decode(tid: &str) -> (u64, u16) {
+        let value = tid.bytes().fold(0u64, |value, byte| {
+            let digit = TID_ALPHABET.iter().position(|&d| d == byte).unwrap() as u64;
+            (value << 5) | digit
+        });
+        (value >> 10, (value & 0x3ff) as u16)
+    }
+
+    #[test]
+    fn tids_match_the_published_examples() {
+        // The spec: zero is all '2's, and its example TID.
+        assert_eq!(tid(0, 0), "2222222222222");
+        assert_eq!(decode("3jzfcijpj2z2a"), (1_688_137_381_887_007, 6));
+        assert_eq!(tid(1_688_137_381_887_007, 6), "3jzfcijpj2z2a");
+        // @atcute/tid's README: create(1724171495793000, 512), parse("3l25zusnsfctk").
+        assert_eq!(tid(1_724_171_495_793_000, 512), "3l25zusnsfck2");
+        assert_eq!(tid(1_724_171_495_793_000, 816), "3l25zusnsfctk");
+        // hexpds's test vector.
+        assert_eq!(tid(1_706_732_639_995_761, 243), "3kkciofrlvlbn");
+        // Out-of-range bits are dropped, never carried into the top bit.
+        assert_eq!(tid(u64::MAX, u16::MAX), tid((1 << 53) - 1, 1023));
+        assert!(tid(u64::MAX, u16::MAX).starts_with('b'), "top bit 0");
+    }
+
+    #[test]
+    fn tids_sort_as_text_in_time_then_clock_order() {
+        let mut samples = vec![(0, 0), (1, 0), (0, 1), (1023, 1023), (1024, 0)];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..500 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            samples.push((x >> 11, (x & 0x3ff) as u16));
+        }
+        for &(a, ca) in &samples {
+            for &(b, cb) in samples.iter().take(40) {
+                let (ta, tb) = (tid(a, ca), tid(b, cb));
+                assert_eq!(ta.len(), 13);
+                assert!(ta.bytes().all(|c| TID_ALPHABET.contains(&c)), "{ta}");
+                assert_eq!(ta.cmp(&tb), (a, ca).cmp(&(b, cb)), "{a}/{ca} {b}/{cb}");
+            }
+        }
+    }
+
+    #[test]
+    fn fnv1a_matches_its_reference_vectors() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn a_record_key_is_the_decision_time_and_a_hash_of_the_key() {
+        let post = outgoing("hi", "reply-1", "2026-11-23T10:00:00.123456Z");
+        let rkey = record_key(&post);
+        assert_eq!(rkey, record_key(&post.clone()), "the same on every attempt");
+        let (micros, clock) = decode(&rkey);
+        assert_eq!(micros as i64, post.decided_at.timestamp_micros());
+        assert_eq!(u64::from(clock), fnv1a(b"reply-1") % 1024);
+        // The text plays no part: only the key and the decision time do.
+        assert_eq!(
+            record_key(&Outgoing {
+                text: "other".into(),
+                ..post.clone()
+            }),
+            rkey
+        );
+        assert_ne!(
+            record_key(&Outgoing {
+                key: "reply-2".into(),
+                ..post.clone()
+            }),
+            rkey
+        );
+        let later = outgoing("hi", "reply-1", "2026-11-23T10:00:00.123457Z");
+        assert!(record_key(&later) > rkey);
+        // Times a TID cannot hold still make a valid key, never a panic.
+        let ancient = Outgoing {
+            decided_at: DateTime::<Utc>::MIN_UTC,
+            ..post.clone()
+        };
+        assert_eq!(decode(&record_key(&ancient)).0, 0);
+        let far = Outgoing {
+            decided_at: DateTime::<Utc>::MAX_UTC,
+            ..post
+        };
+        assert_eq!(decode(&record_key(&far)).0, (1 << 53) - 1);
+    }
+
+    fn spans(text: &str) -> Vec<(&str, usize, usize)> {
+        links(text)
+            .into_iter()
+            .map(|link| {
+                assert_eq!(&text[link.byte_start..link.byte_end], link.uri);
+                (
+                    &text[link.byte_start..link.byte_end],
+                    link.byte_start,
+                    link.byte_end,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_are_found_with_utf8_byte_offsets() {
+        // The first URL starts at character 16 but at byte 22: ö, — and 🔧 take 2, 3 and 4.
+        let text = "Störung — 🔧 see https://status.acme.example/i/42 and http://acme.example.";
+        assert_eq!(
+            spans(text),
+            [
+                ("https://status.acme.example/i/42", 22, 54),
+                ("http://acme.example", 59, 78),
+            ]
+        );
+        assert_eq!(text.chars().take_while(|&c| c != 'h').count(), 16);
+    }
+
+    #[test]
+    fn trailing_punctuation_and_unbalanced_brackets_stay_outside_links() {
+        assert_eq!(
+            spans(
+                "(details: https://acme.example/a), then https://acme.example/b, https://acme.example/c!?"
+            ),
+            [
+                ("https://acme.example/a", 10, 32),
+                ("https://acme.example/b", 40, 62),
+                ("https://acme.example/c", 64, 86),
+            ]
+        );
+        assert_eq!(
+            spans("see https://en.wikipedia.org/wiki/Acme_(company)."),
+            [("https://en.wikipedia.org/wiki/Acme_(company)", 4, 48)]
+        );
+        assert_eq!(
+            spans("(https://en.wikipedia.org/wiki/Acme_(company))"),
+            [("https://en.wikipedia.org/wiki/Acme_(company)", 1, 45)]
+        );
+        assert_eq!(
+            spans("HTTPS://ACME.EXAMPLE/X"),
+            [("HTTPS://ACME.EXAMPLE/X", 0, 22)]
+        );
+    }
+
+    #[test]
+    fn only_whole_urls_are_links() {
+        for text in [
+            "",
+            "no links here",
+            "https://",
+            "https://.",
+            "xhttps://acme.example",
+            "see:https://acme.example",
+            "ftp://acme.example",
+            "acme.example/status",
+            "é",
+            "https:/acme.example",
+        ] {
+            assert_eq!(spans(text), [], "{text}");
+        }
+        // Every cut of a text mixing links and multi-byte characters: no panic.
+        let text = "é https://a.example/ü (https://b.example) 🔧https://c.example";
+        for (start, _) in text.char_indices() {
+            let _ = links(&text[start..]);
+        }
+    }
+
+    #[test]
+    fn a_post_record_has_its_text_time_facets_and_reply() {
+        let post = outgoing(
+            "@carol.example.com fixed ✅ https://status.acme.example/i/42",
+            "reply-1",
+            "2026-11-23T10:00:00.123456Z",
+        );
+        let reply = ReplyRef {
+            root: StrongRef {
+                uri: "at://did:plc:a/app.bsky.feed.post/3root".into(),
+                cid: "bafyroot".into(),
+            },
+            parent: StrongRef {
+                uri: "at://did:plc:a/app.bsky.feed.post/3par".into(),
+                cid: "bafypar".into(),
+            },
+        };
+        assert_eq!(
+            post_record(&post, Some(&reply)),
+            serde_json::json!({
+                "$type": "app.bsky.feed.post",
+                "text": "@carol.example.com fixed ✅ https://status.acme.example/i/42",
+                "createdAt": "2026-11-23T10:00:00.123Z",
+                "facets": [{
+                    "index": {"byteStart": 29, "byteEnd": 61},
+                    "features": [{"$type": "app.bsky.richtext.facet#link",
+                                  "uri": "https://status.acme.example/i/42"}],
+                }],
+                "reply": {
+                    "root": {"uri": "at://did:plc:a/app.bsky.feed.post/3root", "cid": "bafyroot"},
+                    "parent": {"uri": "at://did:plc:a/app.bsky.feed.post/3par", "cid": "bafypar"},
+                },
+            })
+        );
+        let plain = post_record(&outgoing("all clear", "k", "2026-11-23T10:00:00Z"), None);
+        assert_eq!(
+            plain,
+            serde_json::json!({"$type": "app.bsky.feed.post", "text": "all clear",
+                               "createdAt": "2026-11-23T10:00:00.000Z"})
+        );
+    }
+
+    #[test]
+    fn the_reply_root_is_the_parents_root_or_the_parent_itself() {
+        let parent = "at://did:plc:c/app.bsky.feed.post/3par";
+        let view = |record: Value| {
+            serde_json::json!({"posts": [{
+                "uri": parent, "cid": "bafypar",
+                "author": {"did": "did:plc:c", "handle": "carol.example.com"},
+                "record": record, "indexedAt": "2026-11-23T09:59:00.000Z"}]})
+            .to_string()
+        };
+        let in_thread = view(serde_json::json!({
+            "$type": "app.bsky.feed.post", "text": "still down?", "createdAt": "2026-11-23T09:59:00Z",
+            "reply": {"root": {"uri": "at://did:plc:r/app.bsky.feed.post/3root", "cid": "bafyroot"},
+                      "parent": {"uri": "at://did:plc:r/app.bsky.feed.post/3mid", "cid": "bafymid"}}}));
+        let refs = parse_reply_ref(in_thread.as_bytes(), parent)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            refs.parent,
+            StrongRef {
+                uri: parent.into(),
+                cid: "bafypar".into()
+            }
+        );
+        assert_eq!(
+            refs.root,
+            StrongRef {
+                uri: "at://did:plc:r/app.bsky.feed.post/3root".into(),
+                cid: "bafyroot".into()
+            }
+        );
+
+        let first = view(
+            serde_json::json!({"$type": "app.bsky.feed.post", "text": "down?",
+                                            "createdAt": "2026-11-23T09:59:00Z"}),
+        );
+        let refs = parse_reply_ref(first.as_bytes(), parent).unwrap().unwrap();
+        assert_eq!(refs.root, refs.parent);
+
+        assert_eq!(parse_reply_ref(br#"{"posts": []}"#, parent).unwrap(), None);
+        for body in [
+            &b""[..],
+            b"[]",
+            b"{}",
+            br#"{"posts": {}}"#,
+            br#"{"posts": [{"uri": "at://did:plc:c/app.bsky.feed.post/3par"}]}"#,
+            br#"{"posts": [{"uri": "at://did:plc:c/app.bsky.feed.post/3par", "cid": "c",
+                "record": {"reply": {"root": {"uri": "at://x/y/z"}}}}]}"#,
+            br#"{"posts": [{"uri": "at://did:plc:c/app.bsky.feed.post/3par", "cid": "c",
+                "record": {"reply": 7}}]}"#,
+        ] {
+            let error = parse_reply_ref(body, parent).unwrap_err();
+            assert!(matches!(error, SocialError::Malformed { .. }), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_created_answer_gives_the_uri_and_the_bsky_link() {
+        let response = Response {
+            status: 200,
+            headers: [
+                ("ratelimit-limit", "5000"),
+                ("ratelimit-remaining", "4997"),
+                ("ratelimit-reset", "1795433600"),
+            ]
+            .into_iter()
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect(),
+            body: bytes::Bytes::from_static(
+                br#"{"uri": "at://did:plc:acme/app.bsky.feed.post/3mabc2defgh22", "cid": "bafyrei",
+                    "commit": {"cid": "bafycommit", "rev": "3mabc2defgh22"}, "validationStatus": "valid"}"#,
+            ),
+        };
+        let posted = created(&response, "did:plc:acme").unwrap();
+        assert_eq!(
+            posted.id,
+            "at://did:plc:acme/app.bsky.feed.post/3mabc2defgh22"
+        );
+        assert_eq!(
+            posted.url,
+            "https://bsky.app/profile/did:plc:acme/post/3mabc2defgh22"
+        );
+        assert!(!posted.recovered);
+        assert_eq!(posted.rate_limit.map(|l| l.remaining), Some(4997));
+
+        for body in [&b""[..], b"{}", br#"{"uri": "at://did:plc:acme"}"#] {
+            let response = Response {
+                body: bytes::Bytes::copy_from_slice(body),
+                ..response.clone()
+            };
+            let error = created(&response, "did:plc:acme").unwrap_err();
+            assert!(matches!(error, SocialError::Ambiguous { .. }), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_taken_record_key_is_recognised_by_name_or_words() {
+        for body in [
+            &br#"{"error": "RecordAlreadyExists", "message": "Record already exists"}"#[..],
+            br#"{"error": "InvalidRequest", "message": "Record already exists at at://did:plc:a/app.bsky.feed.post/3k"}"#,
+        ] {
+            assert!(already_exists(&XrpcError::parse(body)));
+        }
+        for body in [
+            &br#"{"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes"}"#[..],
+            br#"{"error": "InternalServerError", "message": "Internal Server Error"}"#,
+            b"",
+        ] {
+            assert!(!already_exists(&XrpcError::parse(body)));
+        }
     }
 }

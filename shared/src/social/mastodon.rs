@@ -1,6 +1,15 @@
 //! The Mastodon client: mentions of the account, read from `GET /api/v1/notifications`
-//! with `types[]=mention`, and the wire format around them (notifications, statuses,
-//! accounts, the `Link` header, the `X-RateLimit-*` headers and `{"error": …}` bodies).
+//! with `types[]=mention`, posts made with `POST /api/v1/statuses`, and the wire format
+//! around them (notifications, statuses, accounts, the `Link` header, the `X-RateLimit-*`
+//! headers and `{"error": …}` bodies).
+//!
+//! **Posting exactly once.** Every post carries `Idempotency-Key: <Outgoing::key>`. Mastodon
+//! keeps the key for an hour per account and answers a repeat with the status the first
+//! request made, posting nothing new. So a post may be sent again freely within that hour:
+//! the transport retries network failures and 5xx answers, and a post that still got no
+//! answer is [`SocialError::Ambiguous`] only in name, because [`Attempt::AfterAmbiguous`]
+//! simply sends the same request again (the reply service retries within minutes, well
+//! inside the key's hour).
 //!
 //! Mastodon pages forward: `min_id` returns the page *immediately* newer than the cursor,
 //! still newest first, so each page's newest id may be saved as soon as that page is stored
@@ -28,7 +37,8 @@ use serde::Deserialize;
 
 use super::transport::{Response, Transport};
 use super::{
-    Author, Mention, MentionKind, Page, Paging, Platform, RateLimit, SocialClient, SocialError,
+    Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, RateLimit,
+    SocialClient, SocialError,
 };
 
 /// The most notifications one request may ask for (Mastodon 4.1 and later).
@@ -38,10 +48,11 @@ use super::{
 /// and the next poll carries on from there.
 pub const PAGE_LIMIT: usize = 80;
 
-/// Reads the mentions of one Mastodon account.
+/// Reads the mentions of one Mastodon account and posts as it.
 pub struct MastodonClient {
     transport: Transport,
     endpoint: Url,
+    statuses: Url,
     access_token: String,
 }
 
@@ -56,11 +67,13 @@ impl fmt::Debug for MastodonClient {
 
 impl MastodonClient {
     /// A client for the account that `access_token` (a user token with
-    /// `read:notifications`) belongs to, on `instance` (e.g. `https://mastodon.social`).
+    /// `read:notifications`, and `write:statuses` to post) belongs to, on `instance`
+    /// (e.g. `https://mastodon.social`).
     pub fn new(transport: Transport, instance: Url, access_token: String) -> Self {
         Self {
             transport,
             endpoint: notifications_endpoint(&instance),
+            statuses: api_endpoint(&instance, "statuses"),
             access_token,
         }
     }
@@ -79,14 +92,16 @@ impl MastodonClient {
     }
 }
 
-/// `{instance}/api/v1/notifications`, keeping any path the instance is served under:
-/// `Url::join` would drop its last segment when it has no trailing slash.
+/// `{instance}/api/v1/notifications`, keeping any path the instance is served under.
 fn notifications_endpoint(instance: &Url) -> Url {
+    api_endpoint(instance, "notifications")
+}
+
+/// `{instance}/api/v1/{method}`, keeping any path the instance is served under: `Url::join`
+/// would drop its last segment when it has no trailing slash.
+fn api_endpoint(instance: &Url, method: &str) -> Url {
     let mut url = instance.clone();
-    let path = format!(
-        "{}/api/v1/notifications",
-        instance.path().trim_end_matches('/')
-    );
+    let path = format!("{}/api/v1/{method}", instance.path().trim_end_matches('/'));
     url.set_path(&path);
     url.set_query(None);
     url.set_fragment(None);
@@ -107,16 +122,32 @@ impl SocialClient for MastodonClient {
         None
     }
 
-    async fn post(
-        &self,
-        _post: &super::Outgoing,
-        _attempt: super::Attempt,
-    ) -> Result<super::Posted, SocialError> {
-        Err(SocialError::Rejected {
-            platform: Platform::Mastodon,
-            status: 0,
-            detail: "WIP: posting lands with the reply service".into(),
-        })
+    /// Posts with `Idempotency-Key: <post.key>`. Both attempts send the same request: after
+    /// an ambiguous failure Mastodon answers the repeat with the status the first request
+    /// made, if it made one, so checking first would add nothing. `recovered` is therefore
+    /// never set: the answer to a repeat cannot be told from the answer to a first post.
+    async fn post(&self, post: &Outgoing, attempt: Attempt) -> Result<Posted, SocialError> {
+        if attempt == Attempt::AfterAmbiguous {
+            tracing::info!(key = %post.key, "posting to Mastodon again with the same idempotency key");
+        }
+        let body = status_body(post);
+        let response = self
+            .transport
+            .send(|| {
+                self.transport
+                    .client()
+                    .post(self.statuses.clone())
+                    .bearer_auth(&self.access_token)
+                    .header("Idempotency-Key", post.key.as_str())
+                    .json(&body)
+            })
+            .await
+            // Without an answer the status may exist; the key makes the next attempt safe.
+            .map_err(|e| SocialError::Ambiguous {
+                platform: Platform::Mastodon,
+                detail: e.to_string(),
+            })?;
+        parse_posted(&response)
     }
 
     async fn mentions(&self, since: Option<&str>, page: Option<&str>) -> Result<Page, SocialError> {
@@ -241,6 +272,58 @@ fn status_error(response: &Response) -> SocialError {
     }
 }
 
+/// The JSON body of `POST /api/v1/statuses` for `post`: public, and a reply when it answers
+/// a status. Mastodon reads JSON bodies as it reads form data.
+pub fn status_body(post: &Outgoing) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "status": post.text,
+        "visibility": "public",
+    });
+    if let Some(reply_to) = &post.reply_to {
+        body["in_reply_to_id"] = serde_json::Value::String(reply_to.post_id.clone());
+    }
+    body
+}
+
+/// Reads the answer to `POST /api/v1/statuses`: the status made (or, for a repeated
+/// idempotency key, the one made first), or the typed error the answer amounts to.
+///
+/// A 5xx left after the transport's retries is [`SocialError::Ambiguous`], not
+/// [`SocialError::Unavailable`]: a gateway may have passed the post on before failing. So is
+/// a 2xx whose body cannot be read: the status exists, and the repeat will name it.
+pub fn parse_posted(response: &Response) -> Result<Posted, SocialError> {
+    let platform = Platform::Mastodon;
+    let status = response.status;
+    if (500..=599).contains(&status) {
+        return Err(SocialError::Ambiguous {
+            platform,
+            detail: format!("HTTP {status}: {}", error_detail(status, &response.body)),
+        });
+    }
+    if !(200..300).contains(&status) {
+        return Err(status_error(response));
+    }
+    let unreadable = |reason: String| SocialError::Ambiguous {
+        platform,
+        detail: format!(
+            "the status was accepted ({status}) but its answer cannot be read: {reason}"
+        ),
+    };
+    let raw: RawPosted =
+        serde_json::from_slice(&response.body).map_err(|e| unreadable(e.to_string()))?;
+    let id = non_empty(raw.id).ok_or_else(|| unreadable("no id".into()))?;
+    // `url` is the page people open; `uri` (the ActivityPub id) still leads to it.
+    let url = non_empty(raw.url)
+        .or(non_empty(raw.uri))
+        .ok_or_else(|| unreadable(format!("status {id} has neither url nor uri")))?;
+    Ok(Posted {
+        id,
+        url,
+        recovered: false,
+        rate_limit: rate_limit(response),
+    })
+}
+
 /// Orders Mastodon ids: a longer string of digits is the larger number, and equal lengths
 /// compare character by character. Exact for ids of any length, where parsing into a
 /// fixed-width integer could overflow; ids that are not numbers still get a total order.
@@ -275,6 +358,18 @@ struct RawStatus {
     language: Option<String>,
     #[serde(default)]
     in_reply_to_id: Option<String>,
+}
+
+/// The parts of a Status a post needs; every field optional so that a missing one is
+/// reported by name.
+#[derive(Deserialize)]
+struct RawPosted {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1096,5 +1191,148 @@ mod tests {
                 let _ = html_to_text(&tangle[start..end]);
             }
         }
+    }
+
+    fn outgoing(reply_to: Option<&str>) -> Outgoing {
+        Outgoing {
+            text: "@dev@other.social We're on it: https://status.acme.example".into(),
+            reply_to: reply_to.map(|id| crate::social::ReplyTo {
+                post_id: id.into(),
+                author_id: "971724".into(),
+                exclude: Vec::new(),
+            }),
+            key: "reply-7f3c".into(),
+            decided_at: Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_status_body_is_public_and_replies_only_when_it_answers() {
+        assert_eq!(
+            status_body(&outgoing(Some("113520000000001080"))),
+            serde_json::json!({
+                "status": "@dev@other.social We're on it: https://status.acme.example",
+                "visibility": "public",
+                "in_reply_to_id": "113520000000001080",
+            })
+        );
+        let update = status_body(&outgoing(None));
+        assert_eq!(update.get("in_reply_to_id"), None);
+        assert_eq!(update["visibility"], "public");
+    }
+
+    #[test]
+    fn statuses_are_posted_under_the_instance_path() {
+        let instance = Url::parse("https://example.com/social/").unwrap();
+        assert_eq!(
+            api_endpoint(&instance, "statuses").as_str(),
+            "https://example.com/social/api/v1/statuses"
+        );
+    }
+
+    #[test]
+    fn a_posted_status_gives_its_id_its_url_and_the_window() {
+        let headers = [
+            ("X-RateLimit-Limit", "300"),
+            ("X-RateLimit-Remaining", "299"),
+            ("X-RateLimit-Reset", "2026-11-23T13:00:00.000Z"),
+        ];
+        let body = r#"{"id": "113520000000009001", "created_at": "2026-11-23T10:00:01.000Z",
+            "in_reply_to_id": "113520000000001080", "visibility": "public",
+            "uri": "https://mastodon.social/users/acme/statuses/113520000000009001",
+            "url": "https://mastodon.social/@acme/113520000000009001",
+            "content": "<p>We&#39;re on it</p>", "account": {"id": "14715", "acct": "acme"}}"#;
+        let posted = parse_posted(&response(200, &headers, body)).unwrap();
+        assert_eq!(posted.id, "113520000000009001");
+        assert_eq!(
+            posted.url,
+            "https://mastodon.social/@acme/113520000000009001"
+        );
+        assert!(!posted.recovered);
+        let limit = posted.rate_limit.unwrap();
+        assert_eq!((limit.limit, limit.remaining), (300, 299));
+        assert_eq!(
+            limit.reset,
+            Utc.with_ymd_and_hms(2026, 11, 23, 13, 0, 0).unwrap()
+        );
+
+        let no_url =
+            r#"{"id": "9", "uri": "https://mastodon.social/users/acme/statuses/9", "url": null}"#;
+        let posted = parse_posted(&response(200, &[], no_url)).unwrap();
+        assert_eq!(posted.url, "https://mastodon.social/users/acme/statuses/9");
+        assert_eq!(posted.rate_limit, None);
+    }
+
+    #[test]
+    fn refusals_are_typed_and_a_lost_outcome_is_ambiguous() {
+        let error = parse_posted(&response(
+            422,
+            &[],
+            r#"{"error": "Validation failed: Text character limit of 500 exceeded"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error,
+            SocialError::Rejected {
+                platform: Platform::Mastodon,
+                status: 422,
+                detail: "Validation failed: Text character limit of 500 exceeded".into(),
+            }
+        );
+        let error = parse_posted(&response(
+            429,
+            &[("X-RateLimit-Reset", "2026-11-23T13:00:00.000Z")],
+            r#"{"error": "Too many requests"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(error, SocialError::RateLimited { reset: Some(_), .. }),
+            "{error:?}"
+        );
+        let error = parse_posted(&response(
+            401,
+            &[],
+            r#"{"error": "The access token is invalid"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(error, SocialError::Unauthorized { .. }),
+            "{error:?}"
+        );
+        let error = parse_posted(&response(
+            403,
+            &[],
+            r#"{"error": "This action is not allowed"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(error, SocialError::Rejected { status: 403, .. }),
+            "{error:?}"
+        );
+
+        for (status, body) in [
+            (502, "<html>bad gateway</html>"),
+            (503, r#"{"error": "Remote data could not be fetched"}"#),
+            (200, ""),
+            (200, "[]"),
+            (200, r#"{"id": 5}"#),
+            (200, r#"{"id": "5"}"#),
+            (200, r#"{"id": "", "url": "https://m.example/@acme/5"}"#),
+            (200, "\u{feff}"),
+        ] {
+            let error = parse_posted(&response(status, &[], body)).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    SocialError::Ambiguous {
+                        platform: Platform::Mastodon,
+                        ..
+                    }
+                ),
+                "{status} {body}: {error:?}"
+            );
+        }
+        let error = parse_posted(&response(304, &[], "")).unwrap_err();
+        assert!(matches!(error, SocialError::Malformed { .. }), "{error:?}");
     }
 }

@@ -1,5 +1,6 @@
-//! X API v2 wire format for `GET /2/users/{id}/mentions`: a page of mentions with its
-//! expansions, the error shapes X answers with, and the rate-limit headers.
+//! X API v2 wire format: a page of `GET /2/users/{id}/mentions` (or of the account's own
+//! `GET /2/users/{id}/tweets`, the same shape) with its expansions, the body and answer of
+//! `POST /2/tweets`, the error shapes X answers with, and the rate-limit headers.
 //!
 //! Parsing is separate from the HTTP client so that every shape X is documented to send (or
 //! seen to send) is tested from bytes: a 200 that carries both `data` and `errors`,
@@ -10,9 +11,11 @@
 //! Malformed bytes are an error for that call, never a panic.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Deserialize;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
 
 use crate::social::RateLimit;
 
@@ -38,6 +41,48 @@ pub struct Post {
     /// Posts it replies to, quotes or reposts.
     #[serde(default, alias = "referenced_posts")]
     pub referenced_tweets: Vec<Reference>,
+    /// What X recognised in its text (asked for with `tweet.fields=entities`).
+    #[serde(default)]
+    pub entities: Option<Entities>,
+}
+
+impl Post {
+    /// The user ids of the accounts its text @-mentions, in order of appearance; mentions X
+    /// could not resolve to an account (no `id`) are left out.
+    pub fn mentioned_ids(&self) -> impl Iterator<Item = &str> {
+        self.entities
+            .iter()
+            .flat_map(|e| e.mentions.iter().flatten())
+            .filter_map(|m| m.id.as_deref())
+            .filter(|id| !id.is_empty())
+    }
+
+    /// Whether it replies to the post `id`.
+    pub fn replies_to(&self, id: &str) -> bool {
+        self.referenced_tweets
+            .iter()
+            .any(|r| r.kind == "replied_to" && r.id == id)
+    }
+}
+
+/// The entities of a post's text; only mentions are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Entities {
+    /// The @-mentions (the 2.167 spec allows `null`).
+    #[serde(default)]
+    pub mentions: Option<Vec<MentionEntity>>,
+}
+
+/// One @-mention in a post's text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MentionEntity {
+    /// The mentioned user's id; optional in the spec (absent or `null` for a handle that
+    /// names no account).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The handle as written, without `@`.
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 /// How a post refers to another.
@@ -143,6 +188,10 @@ pub enum XError {
     /// The call is not allowed for this app or user (403).
     #[error("X forbade the call (403): {}", .0.summary())]
     Forbidden(Box<Problem>),
+    /// A post was refused as a duplicate of one the account already made (403 "duplicate
+    /// content"): sending the same text again would be refused again.
+    #[error("X refused a duplicate post (403): {}", .0.summary())]
+    Duplicate(Box<Problem>),
     /// The user (or other resource) does not exist (404).
     #[error("X found no such resource (404): {}", .0.summary())]
     NotFound(Box<Problem>),
@@ -279,19 +328,24 @@ pub fn parse_mentions(
             partial_errors: raw.errors,
         });
     }
+    Err(failure(status, body, reset))
+}
+
+/// The error a failed call's `status` and `body` amount to.
+fn failure(status: u16, body: &[u8], reset: Option<DateTime<Utc>>) -> XError {
     let problem = Box::new(match serde_json::from_slice::<RawFailure>(body) {
         Ok(RawFailure::Legacy { errors }) => errors.into_iter().next().unwrap_or_default(),
         Ok(RawFailure::Problem(problem)) => problem,
         // An error page from a proxy says nothing useful; the status still does.
         Err(_) if status >= 500 || status == 429 => Problem::default(),
         Err(e) => {
-            return Err(XError::Malformed {
+            return XError::Malformed {
                 status,
                 reason: e.to_string(),
-            });
+            };
         }
     });
-    Err(match status {
+    match status {
         _ if problem.kind.as_deref() == Some(USAGE_CAPPED) => XError::UsageCapped(problem),
         429 => XError::RateLimited { reset, problem },
         401 => XError::Unauthorized(problem),
@@ -299,7 +353,110 @@ pub fn parse_mentions(
         404 => XError::NotFound(problem),
         500..=599 => XError::Unavailable { status, problem },
         _ => XError::Rejected { status, problem },
+    }
+}
+
+/// The body of `POST /2/tweets` (`CreatePostsRequest`), with only the fields sitrep sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateRequest<'a> {
+    /// The post's text.
+    pub text: &'a str,
+    /// The post it answers; absent for a post that starts a thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<CreateReply<'a>>,
+}
+
+/// The `reply` object of a create request (`CreatePostsReply`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreateReply<'a> {
+    /// The post being answered.
+    pub in_reply_to_tweet_id: &'a str,
+    /// Users the reply must not address although the thread names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude_reply_user_ids: Vec<&'a str>,
+}
+
+/// A post X created (`CreatePostsResponse.data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Its id.
+    pub id: String,
+    /// Its text as X stored it (links wrapped in `t.co`).
+    pub text: String,
+    /// Problems X reported beside the data; the post was made all the same.
+    pub partial_errors: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+struct RawCreated {
+    data: RawCreatedData,
+    #[serde(default)]
+    errors: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+struct RawCreatedData {
+    id: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Parses the answer to `POST /2/tweets`: `status` and `body` as received, and `reset` from
+/// the rate-limit headers. Any 2xx whose `data.id` can be read is the created post, even
+/// beside `errors`; a 2xx without one is [`XError::Malformed`] with that 2xx status, which
+/// the caller must treat as "posted, id unknown". A 403 for duplicate content is
+/// [`XError::Duplicate`].
+pub fn parse_created(
+    status: u16,
+    body: &[u8],
+    reset: Option<DateTime<Utc>>,
+) -> Result<Created, XError> {
+    if (200..300).contains(&status) {
+        let malformed = |reason: String| XError::Malformed { status, reason };
+        if body.trim_ascii_start().first() != Some(&b'{') {
+            return Err(malformed("expected a JSON object".into()));
+        }
+        let raw: RawCreated = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+        if raw.data.id.is_empty() {
+            return Err(malformed("the created post has an empty id".into()));
+        }
+        return Ok(Created {
+            id: raw.data.id,
+            text: raw.data.text,
+            partial_errors: raw.errors,
+        });
+    }
+    Err(match failure(status, body, reset) {
+        XError::Forbidden(problem) if is_duplicate(&problem) => XError::Duplicate(problem),
+        other => other,
     })
+}
+
+/// Whether a refusal is X's "You are not allowed to create a Tweet with duplicate content."
+/// (or v1.1's code 187, "Status is a duplicate.").
+pub fn is_duplicate(problem: &Problem) -> bool {
+    problem.code == Some(187)
+        || [&problem.title, &problem.detail, &problem.message]
+            .into_iter()
+            .flatten()
+            .map(|text| text.to_lowercase())
+            .any(|text| text.contains("duplicate content") || text.contains("is a duplicate"))
+}
+
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"https?://\S+").expect("the URL pattern is valid"));
+
+/// Whether `posted` (a post's text as X returns it) is the text sitrep sent as `sent`: X
+/// wraps every link in `t.co` and escapes `&`, `<` and `>` in v2 answers, so links compare
+/// as placeholders, the escapes are undone, and surrounding whitespace is ignored.
+pub fn same_text(sent: &str, posted: &str) -> bool {
+    // `&amp;` last, so that an escaped entity (`&amp;lt;`) is decoded once, to `&lt;`.
+    let posted = posted
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let shape = |text: &str| URL.replace_all(text.trim(), "\u{1}").into_owned();
+    shape(sent) == shape(&posted)
 }
 
 #[cfg(test)]
@@ -423,6 +580,155 @@ mod tests {
         assert!(matches!(
             parse_mentions(400, b"not json", None),
             Err(XError::Malformed { status: 400, .. })
+        ));
+    }
+
+    #[test]
+    fn mention_entities_give_the_named_accounts_ids() {
+        let body = br#"{"data": [
+          {"id": "1860000000000000003", "text": "@acme @jane @nobody_here @jane is login down?",
+           "author_id": "7",
+           "entities": {"mentions": [
+             {"start": 0, "end": 5, "username": "acme", "id": "42"},
+             {"start": 6, "end": 11, "username": "jane", "id": "1001"},
+             {"start": 12, "end": 24, "username": "nobody_here"},
+             {"start": 25, "end": 30, "username": "jane", "id": "1001"}]}},
+          {"id": "1860000000000000002", "text": "@acme hi", "author_id": "8",
+           "entities": {"mentions": null, "urls": null}},
+          {"id": "1860000000000000001", "text": "@acme hi", "author_id": "9",
+           "entities": {"hashtags": [{"start": 0, "end": 4, "tag": "x"}]}}
+        ]}"#;
+        let page = parse_mentions(200, body, None).unwrap();
+        let ids: Vec<Vec<&str>> = page
+            .posts
+            .iter()
+            .map(|p| p.mentioned_ids().collect())
+            .collect();
+        assert_eq!(ids, [vec!["42", "1001", "1001"], vec![], vec![]]);
+    }
+
+    const CREATED: &str = r#"{"data":{"edit_history_tweet_ids":["1860000000000000100"],"id":"1860000000000000100","text":"@dev We are looking into it: https://t.co/abc123XYZ"}}"#;
+
+    #[test]
+    fn a_created_post_reads_its_id_even_beside_errors() {
+        let created = parse_created(201, CREATED.as_bytes(), None).unwrap();
+        assert_eq!(created.id, "1860000000000000100");
+        assert!(created.text.ends_with("https://t.co/abc123XYZ"));
+        assert!(created.partial_errors.is_empty());
+
+        let with_errors = r#"{"data":{"id":"1860000000000000101","text":"ok"},
+          "errors":[{"title":"Not Found Error","detail":"Could not find something.",
+                     "type":"https://api.x.com/2/problems/resource-not-found"}]}"#;
+        let created = parse_created(200, with_errors.as_bytes(), None).unwrap();
+        assert_eq!(created.id, "1860000000000000101");
+        assert_eq!(created.partial_errors.len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_success_is_malformed_with_its_2xx_status() {
+        for body in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{}",
+            b"{\"data\": null}",
+            b"{\"data\": {\"text\": \"no id\"}}",
+            b"{\"data\": {\"id\": \"\", \"text\": \"\"}}",
+            b"{\"errors\":[{\"title\":\"Internal\"}]}",
+        ] {
+            let error = parse_created(201, body, None).unwrap_err();
+            assert!(
+                matches!(error, XError::Malformed { status: 201, .. }),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_content_is_told_apart_from_other_refusals() {
+        let duplicate = br#"{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}"#;
+        let error = parse_created(403, duplicate, None).unwrap_err();
+        assert!(matches!(error, XError::Duplicate(_)), "{error:?}");
+        assert!(!error.is_transient());
+        let legacy = br#"{"errors":[{"code":187,"message":"Status is a duplicate."}]}"#;
+        assert!(matches!(
+            parse_created(403, legacy, None),
+            Err(XError::Duplicate(_))
+        ));
+
+        let not_summoned = br#"{"detail":"Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.","type":"about:blank","title":"Forbidden","status":403}"#;
+        let error = parse_created(403, not_summoned, None).unwrap_err();
+        assert!(matches!(error, XError::Forbidden(_)), "{error:?}");
+        assert!(error.to_string().contains("not been mentioned"), "{error}");
+        // Only a 403 is a duplicate refusal; the words elsewhere are some other problem.
+        let invalid = br#"{"title":"Invalid Request","detail":"duplicate content in exclude_reply_user_ids","type":"https://api.x.com/2/problems/invalid-request"}"#;
+        assert!(matches!(
+            parse_created(400, invalid, None),
+            Err(XError::Rejected { status: 400, .. })
+        ));
+        let busy = parse_created(503, b"<html>busy</html>", None).unwrap_err();
+        assert!(
+            matches!(busy, XError::Unavailable { status: 503, .. }),
+            "{busy:?}"
+        );
+    }
+
+    #[test]
+    fn the_create_body_has_only_what_is_set() {
+        let update = CreateRequest {
+            text: "Maintenance tonight",
+            reply: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&update).unwrap(),
+            serde_json::json!({"text": "Maintenance tonight"})
+        );
+        let reply = CreateRequest {
+            text: "@dev on it",
+            reply: Some(CreateReply {
+                in_reply_to_tweet_id: "1860000000000000002",
+                exclude_reply_user_ids: vec![],
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&reply).unwrap(),
+            serde_json::json!({"text": "@dev on it", "reply": {"in_reply_to_tweet_id": "1860000000000000002"}})
+        );
+    }
+
+    #[test]
+    fn text_compares_with_links_set_aside() {
+        let sent =
+            "We are investigating API errors. Updates: https://status.acme.example/incidents/42";
+        let posted = "We are investigating API errors. Updates: https://t.co/Zx9aBcD3eF";
+        assert!(same_text(sent, posted));
+        assert!(
+            same_text(&format!("  {sent}\n"), posted),
+            "surrounding whitespace"
+        );
+        assert!(same_text(
+            "See http://acme.example/a. Then https://acme.example/b",
+            "See https://t.co/1 Then https://t.co/2"
+        ));
+        assert!(same_text(
+            "Q&A <soon> & more",
+            "Q&amp;A &lt;soon&gt; &amp; more"
+        ));
+        assert!(
+            same_text("literal &lt;", "literal &amp;lt;"),
+            "decoded once"
+        );
+        assert!(!same_text(
+            sent,
+            "We are investigating login errors. Updates: https://t.co/Zx9aBcD3eF"
+        ));
+        assert!(
+            !same_text("Updates: https://a.example", "Updates:"),
+            "a link is not nothing"
+        );
+        assert!(!same_text(
+            "one link https://a.example",
+            "one link https://t.co/1 https://t.co/2"
         ));
     }
 
