@@ -185,7 +185,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "colour",
         position_of(&text, "colour"),
-        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`",
+        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`",
     );
 
     let text = format!("{VALID}\n[alerts]\nemail = \"ops@acme-cloud.example\"\n");
@@ -193,7 +193,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "alerts",
         position_of(&text, "alerts"),
-        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`",
+        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`",
     );
 }
 
@@ -1758,4 +1758,215 @@ fn no_mangled_config_panics() {
         let text = String::from_utf8_lossy(&bytes);
         parse_without_panic(&text, &format!("mangled variant {round}"));
     }
+}
+
+const X_ACCOUNT: &str =
+    "id = \"acme-x\"\nplatform = \"x\"\nhandle = \"acme\"\nuser_id = \"1\"\ncredentials = \"s\"";
+
+#[test]
+fn replies_default_to_a_dry_run_and_read_every_setting() {
+    let config = Config::parse(&with_account(X_ACCOUNT)).unwrap();
+    let replies = &config.replies;
+    assert_eq!(replies.mode, shared::config::ReplyMode::DryRun);
+    assert_eq!(replies.max_age, Duration::from_secs(30 * 60));
+    assert_eq!(replies.sla, Duration::from_secs(300));
+    assert_eq!(config.accounts[0].announce, shared::config::Announce::Off);
+
+    let text = format!(
+        "{}\nannounce = \"auto\"\n\n[replies]\nmode = \"live\"\nmin_confidence = 0.75\nmax_age = \"15m\"\ncooldown = \"2h\"\nsla = \"2m\"\nlanguage = \"de\"\ndeny = [\"@Spammer\", \"12345\"]\nvip = [\"BigCustomer\"]\ntimezone = \"Europe/Berlin\"\ntimezones = {{ pt = \"America/Sao_Paulo\" }}\n\n[replies.templates.en]\nincident = [\"{{component}} is {{status}} since {{since}}: {{status_url}}\"]\n[replies.templates.ja]\nincident = [\"{{component}}は{{since}}から障害中です。{{status_url}}\"]\n",
+        with_account(X_ACCOUNT)
+    );
+    let config = Config::parse(&text).unwrap();
+    let replies = &config.replies;
+    assert_eq!(replies.mode, shared::config::ReplyMode::Live);
+    assert_eq!(replies.min_confidence, 0.75);
+    assert_eq!(replies.max_age, Duration::from_secs(900));
+    assert_eq!(replies.cooldown, Duration::from_secs(7200));
+    assert_eq!(replies.sla, Duration::from_secs(120));
+    assert_eq!(replies.deny, ["spammer", "12345"]);
+    assert_eq!(replies.vip, ["bigcustomer"]);
+    assert_eq!(config.accounts[0].announce, shared::config::Announce::Auto);
+    let templates = &replies.templates;
+    assert_eq!(templates.default_language(), "de");
+    assert_eq!(templates.language("en").timezone.name(), "Europe/Berlin");
+    assert_eq!(
+        templates.language("pt").timezone.name(),
+        "America/Sao_Paulo"
+    );
+    assert_eq!(templates.language("ja").timezone.name(), "Europe/Berlin");
+    use shared::reply::template::Situation;
+    assert_eq!(
+        templates.language("en").variants(Situation::Incident)[0].source(),
+        "{component} is {status} since {since}: {status_url}"
+    );
+    assert!(
+        !templates
+            .language("en")
+            .variants(Situation::FollowUp)
+            .is_empty(),
+        "situations the config leaves out keep their built-in texts"
+    );
+}
+
+#[test]
+fn reply_settings_out_of_range_name_their_field_and_line() {
+    let text = format!(
+        "{VALID}\n[replies]\nmode = \"yolo\"\nmin_confidence = 1.5\nmax_age = \"2d\"\nsla = \"1s\"\ntimezone = \"Mars/Olympus\"\ndeny = [\"two words\"]\n"
+    );
+    let list = errors(&text);
+    let found: Vec<(&str, &str)> = list
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "replies.mode",
+                "must be \"live\" or \"dry-run\", got \"yolo\""
+            ),
+            ("replies.min_confidence", "must be between 0 and 1, got 1.5"),
+            ("replies.max_age", "must be between 1m and 24h"),
+            ("replies.sla", "must be between 10s and 24h"),
+            (
+                "replies.timezone",
+                "`Mars/Olympus` is not an IANA time zone (`Europe/Berlin`)"
+            ),
+            (
+                "replies.deny[0]",
+                "must be a handle or account id, without spaces"
+            ),
+        ]
+    );
+    assert_eq!(
+        (list[0].line, list[0].column),
+        value_of(&text, "mode = \"yolo\"")
+    );
+    assert_eq!(
+        (list[4].line, list[4].column),
+        value_of(&text, "timezone = \"Mars/Olympus\"")
+    );
+}
+
+#[test]
+fn a_template_field_the_situation_lacks_is_named_at_its_variant() {
+    let text = format!(
+        "{VALID}\n[replies.templates.en]\nincident = [\n  \"{{component}} is {{status}}\",\n  \"fixed at {{fixed_at}}\",\n]\nincidnet = [\"x\"]\nall_clear = [\"ask @support\"]\n"
+    );
+    let list = errors(&text);
+    let fields: Vec<&str> = list.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "replies.templates.en.incident[1]",
+            "replies.templates.en.incidnet",
+            "replies.templates.en.all_clear[0]",
+        ]
+    );
+    assert_eq!(
+        (list[0].line, list[0].column),
+        position_of(&text, "\"fixed at")
+    );
+    assert!(
+        list[0].message.contains("`{fixed_at}`"),
+        "{}",
+        list[0].message
+    );
+    assert!(
+        list[1]
+            .message
+            .starts_with("is not a situation; situations are incident, ")
+    );
+    assert!(list[2].message.contains("`@support`"));
+}
+
+#[test]
+fn a_template_too_long_for_an_account_is_refused_with_its_worst_case() {
+    // The worst case: the longest handle X allows (17 with `@` and space), the longest name
+    // (10), and the status URL. X counts a URL as 23 only when its domain has a real TLD:
+    // `.example` has none, so this one counts its 34 characters.
+    let fits = format!(
+        "{}\n\n[replies.templates.en]\nincident = [\"{} {{component}} {{status_url}}\"]\n",
+        with_account(X_ACCOUNT),
+        "a".repeat(216)
+    );
+    assert!(
+        Config::parse(&fits).is_ok(),
+        "17 + 216 + 1 + 10 + 1 + 34 = 279"
+    );
+    let long = "a".repeat(250);
+    let text = format!(
+        "{}\n\n[replies.templates.en]\nincident = [\"{long} {{component}} {{status_url}}\"]\n",
+        with_account(X_ACCOUNT)
+    );
+    let error = only_error(&text);
+    assert_eq!(error.field, "replies.templates.en.incident[0]");
+    assert_eq!(
+        (error.line, error.column),
+        position_of(&text, &format!("\"{long}"))
+    );
+    assert!(
+        error
+            .message
+            .starts_with("can measure 313 where X's weighted count allows 280 (account `acme-x`"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.ends_with("shorten it by 33"),
+        "{}",
+        error.message
+    );
+
+    let mastodon = "id = \"m\"\nplatform = \"mastodon\"\nhandle = \"acme\"\nbase_url = \"https://mastodon.example\"\ncredentials = \"s\"";
+    let text = format!(
+        "{}\n\n[replies.templates.en]\nincident = [\"{long} {{component}} {{status_url}}\"]\n",
+        with_account(mastodon)
+    );
+    assert!(Config::parse(&text).is_ok(), "fits Mastodon's 500");
+    let small = format!("{mastodon}\nmax_chars = 250");
+    let text = format!(
+        "{}\n\n[replies.templates.en]\nincident = [\"{long} {{component}} {{status_url}}\"]\n",
+        with_account(&small)
+    );
+    assert!(
+        only_error(&text)
+            .message
+            .contains("the Mastodon server allows 250")
+    );
+}
+
+#[test]
+fn updates_are_proved_only_for_accounts_that_announce() {
+    let long = "a".repeat(300);
+    let section = format!("\n\n[replies.templates.en]\nupdate_opened = [\"{long}\"]\n");
+    assert!(Config::parse(&format!("{}{section}", with_account(X_ACCOUNT))).is_ok());
+    let announcing = format!("{X_ACCOUNT}\nannounce = \"auto\"");
+    let error = only_error(&format!("{}{section}", with_account(&announcing)));
+    assert_eq!(error.field, "replies.templates.en.update_opened[0]");
+}
+
+#[test]
+fn posting_settings_of_an_account_are_checked() {
+    let text = with_account(&format!(
+        "{X_ACCOUNT}\nannounce = \"sometimes\"\nmax_chars = 1000"
+    ));
+    let list = errors(&text);
+    let found: Vec<(&str, &str)> = list
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "accounts[0].announce",
+                "must be \"auto\", \"draft\" or \"off\", got \"sometimes\""
+            ),
+            (
+                "accounts[0].max_chars",
+                "is only for Mastodon accounts: X and Bluesky have fixed limits"
+            ),
+        ]
+    );
 }

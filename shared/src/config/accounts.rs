@@ -193,6 +193,9 @@ pub(super) fn account_of(
             None
         }
     };
+    let announce = super::replies::announce(raw.announce.as_ref(), field("announce"), errors);
+    let max_chars =
+        super::replies::max_chars(raw.max_chars.as_ref(), platform, field("max_chars"), errors);
     Some(SocialAccount {
         id: id?,
         platform: platform?,
@@ -200,6 +203,8 @@ pub(super) fn account_of(
         user_id,
         base_url: base_url?,
         credentials,
+        announce,
+        max_chars,
     })
 }
 

@@ -10,6 +10,7 @@ mod accounts;
 pub mod deployed;
 mod duration;
 mod raw;
+mod replies;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -81,6 +82,8 @@ pub struct Config {
     pub mentions: MentionSettings,
     /// The social accounts whose mentions sitrep reads, in config order.
     pub accounts: Vec<SocialAccount>,
+    /// When and how sitrep answers customers, and what it says.
+    pub replies: ReplySettings,
 }
 
 impl Config {
@@ -262,6 +265,72 @@ pub struct SocialAccount {
     pub base_url: Url,
     /// The name (or ARN) of the Secrets Manager secret holding its credentials.
     pub credentials: String,
+    /// Whether incident updates are posted on it, drafted for a person, or neither.
+    pub announce: Announce,
+    /// A Mastodon server's post limit, when it is not the default 500.
+    pub max_chars: Option<usize>,
+}
+
+/// What sitrep does with a public incident update for one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Announce {
+    /// Nothing: the account only answers customers.
+    #[default]
+    Off,
+    /// The update is sent to the support topic for a person to post.
+    Draft,
+    /// sitrep posts the update itself.
+    Auto,
+}
+
+/// Whether replies are posted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Every decision is made and recorded with the text it would post, and nothing is
+    /// posted: a vendor watches sitrep before trusting it.
+    #[default]
+    DryRun,
+    /// Replies, follow-ups and updates are posted.
+    Live,
+}
+
+/// When and how sitrep answers customers (`[replies]`).
+#[derive(Debug, Clone)]
+pub struct ReplySettings {
+    /// Posted or only recorded.
+    pub mode: ReplyMode,
+    /// Mentions classified with less confidence go to a person instead.
+    pub min_confidence: f32,
+    /// A mention older than this when its turn comes goes to a person instead.
+    pub max_age: Duration,
+    /// With no incident to tie replies to, an author is answered at most once per this.
+    pub cooldown: Duration,
+    /// The time to first response promised; slower answers count as breaches.
+    pub sla: Duration,
+    /// The language answering posts in languages without templates.
+    pub language: String,
+    /// Handles or account ids never answered, lower case.
+    pub deny: Vec<String>,
+    /// Handles or account ids always given to a person, lower case.
+    pub vip: Vec<String>,
+    /// What is said, per situation and language.
+    pub templates: crate::reply::template::Templates,
+}
+
+impl Default for ReplySettings {
+    fn default() -> Self {
+        Self {
+            mode: ReplyMode::DryRun,
+            min_confidence: 0.6,
+            max_age: Duration::from_secs(30 * 60),
+            cooldown: Duration::from_secs(6 * 3600),
+            sla: Duration::from_secs(5 * 60),
+            language: "en".to_owned(),
+            deny: Vec::new(),
+            vip: Vec::new(),
+            templates: crate::reply::template::Templates::builtin("en"),
+        }
+    }
 }
 
 /// Which status opens an incident on a component.

@@ -24,6 +24,7 @@ pub(super) struct RawConfig {
     pub mentions: Option<S<RawMentions>>,
     #[serde(default)]
     pub accounts: Vec<S<RawAccount>>,
+    pub replies: Option<S<RawReplies>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,4 +121,24 @@ pub(super) struct RawAccount {
     pub credentials: S<String>,
     pub user_id: Option<S<String>>,
     pub base_url: Option<S<String>>,
+    pub announce: Option<S<String>>,
+    pub max_chars: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReplies {
+    pub mode: Option<S<String>>,
+    pub min_confidence: Option<S<f64>>,
+    pub max_age: Option<S<String>>,
+    pub cooldown: Option<S<String>>,
+    pub sla: Option<S<String>>,
+    pub language: Option<S<String>>,
+    pub deny: Option<S<Vec<S<String>>>>,
+    pub vip: Option<S<Vec<S<String>>>>,
+    pub timezone: Option<S<String>>,
+    #[serde(default)]
+    pub timezones: BTreeMap<String, S<String>>,
+    #[serde(default)]
+    pub templates: BTreeMap<String, S<BTreeMap<String, S<Vec<S<String>>>>>>,
 }

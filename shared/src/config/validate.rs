@@ -10,13 +10,13 @@ use reqwest::Url;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::accounts;
 use super::raw::{RawCheck, RawComponent, RawConfig, RawMaintenance, RawProbe};
 use super::{
     Check, CheckId, CheckKind, Component, ComponentId, Config, ConfigError, ConfigErrors,
     DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, MentionSettings, ProbeSettings, Quorum,
-    Service, Target, TcpTarget, TlsTarget, parse_duration,
+    ReplySettings, Service, Target, TcpTarget, TlsTarget, parse_duration,
 };
+use super::{accounts, replies};
 use crate::maintenance::{self, MaintenanceWindow, Schedule};
 use crate::probe::condition::Condition;
 
@@ -194,6 +194,29 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         }
     }
 
+    let (replies, spans, replies_span) = match raw.replies {
+        Some(replies) => {
+            let span = replies.span();
+            let (settings, spans) = replies::reply_settings(replies.into_inner(), &mut errors);
+            (settings, spans, span)
+        }
+        None => (ReplySettings::default(), Default::default(), 0..0),
+    };
+    if let Some(status_url) = &status_url {
+        replies::prove_fit(
+            &replies,
+            &spans,
+            &Service {
+                name: name.clone(),
+                status_url: status_url.clone(),
+            },
+            &components,
+            &social,
+            replies_span,
+            &mut errors,
+        );
+    }
+
     errors.finish()?;
     // Every error returned above, so the URL is there; stay total all the same.
     let status_url = status_url.ok_or_else(|| ConfigErrors(Vec::new()))?;
@@ -205,6 +228,7 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         maintenance: windows,
         mentions,
         accounts: social,
+        replies,
     })
 }
 

@@ -101,9 +101,8 @@ fn x_weighted_length(text: &str) -> usize {
     usize::try_from(result.weighted_length).unwrap_or(usize::MAX)
 }
 
-static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"https?://[^\s<>]+").expect("the URL pattern is valid")
-});
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"https?://[^\s<>]+").expect("the URL pattern is valid"));
 
 static MASTODON_MENTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|[^\w/])@(\w+(?:[.-]+\w+)*)@[\w.-]+\w").expect("the mention pattern is valid")
@@ -186,7 +185,11 @@ mod tests {
 
     #[test]
     fn empty_posts_never_fit() {
-        for rules in [LengthRules::x(), LengthRules::mastodon(500), LengthRules::bluesky()] {
+        for rules in [
+            LengthRules::x(),
+            LengthRules::mastodon(500),
+            LengthRules::bluesky(),
+        ] {
             assert!(!rules.fits("   "));
         }
     }
@@ -212,7 +215,11 @@ mod tests {
             "{{component}} {since} %s \0".repeat(100),
         ];
         for text in &hostile {
-            for rules in [LengthRules::x(), LengthRules::mastodon(500), LengthRules::bluesky()] {
+            for rules in [
+                LengthRules::x(),
+                LengthRules::mastodon(500),
+                LengthRules::bluesky(),
+            ] {
                 let n = rules.measure(text);
                 assert!(n > 0);
                 assert!(!rules.fits(text), "{:?} fits {n}", rules.platform());

@@ -25,7 +25,9 @@ use crate::social::Platform;
 const BUILTIN_TEMPLATES: &str = include_str!("../../data/replies.toml");
 
 /// The situation a post is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Situation {
     /// A reply: an incident is open on what the customer named (or on the whole service).
@@ -562,7 +564,12 @@ pub struct WorstCase {
 
 impl WorstCase {
     /// The longest post `template` can make under `rules`, address included, and its length.
-    pub fn longest(&self, template: &Template, rules: &LengthRules, situation: Situation) -> (String, usize) {
+    pub fn longest(
+        &self,
+        template: &Template,
+        rules: &LengthRules,
+        situation: Situation,
+    ) -> (String, usize) {
         let mut values = Values::new();
         for (field, candidates) in &self.candidates {
             if let Some(longest) = candidates.iter().max_by_key(|c| rules.measure(&clean(c))) {
@@ -598,7 +605,11 @@ mod tests {
 
     #[test]
     fn fields_are_filled_and_braces_can_be_literal() {
-        let t = Template::parse("{component} is {status} since {since} {{sic}} {status_url}", Situation::Incident).unwrap();
+        let t = Template::parse(
+            "{component} is {status} since {since} {{sic}} {status_url}",
+            Situation::Incident,
+        )
+        .unwrap();
         assert_eq!(
             t.render(&values()),
             "Public API is down since 10:02 UTC {sic} https://status.acme.example"
@@ -608,13 +619,23 @@ mod tests {
     #[test]
     fn unknown_fields_unbalanced_braces_and_mentions_are_refused() {
         let e = Template::parse("fixed at {fixed_at}", Situation::Incident).unwrap_err();
-        assert!(e.contains("{fixed_at}") && e.contains("{status_url}"), "{e}");
+        assert!(
+            e.contains("{fixed_at}") && e.contains("{status_url}"),
+            "{e}"
+        );
         assert!(Template::parse("{componnt}", Situation::Incident).is_err());
-        assert!(Template::parse("oops {component", Situation::Incident).unwrap_err().contains("without its `}`"));
+        assert!(
+            Template::parse("oops {component", Situation::Incident)
+                .unwrap_err()
+                .contains("without its `}`")
+        );
         assert!(Template::parse("oops }", Situation::Incident).is_err());
         let e = Template::parse("ask @support for help", Situation::AllClear).unwrap_err();
         assert!(e.contains("@support"), "{e}");
-        assert!(Template::parse("mail us: help@acme.example", Situation::AllClear).is_ok(), "an e-mail address mentions nobody");
+        assert!(
+            Template::parse("mail us: help@acme.example", Situation::AllClear).is_ok(),
+            "an e-mail address mentions nobody"
+        );
         assert!(Template::parse("  ", Situation::AllClear).is_err());
     }
 
@@ -632,7 +653,10 @@ mod tests {
     #[test]
     fn addresses_name_only_a_cleaned_handle() {
         assert_eq!(address(Platform::X, "dana"), "@dana ");
-        assert_eq!(address(Platform::Mastodon, "dana@example.social"), "@dana@example.social ");
+        assert_eq!(
+            address(Platform::Mastodon, "dana@example.social"),
+            "@dana@example.social "
+        );
         assert_eq!(address(Platform::Bluesky, "dana.bsky.social"), "");
         assert_eq!(address(Platform::X, "da na\u{202E}<b>"), "@danab ");
         assert_eq!(address(Platform::X, "\u{200B}"), "");
@@ -656,7 +680,10 @@ mod tests {
         assert_eq!(customer_time(late, winter, berlin), "00:30 CET");
         assert_eq!(customer_time(late, winter, Tz::UTC), "2026-11-22 23:30 UTC");
         let longest = longest_customer_time(berlin);
-        assert!(longest.ends_with(":00 CEST") && longest.len() == "2026-07-15 14:00 CEST".len(), "{longest}");
+        assert!(
+            longest.ends_with(":00 CEST") && longest.len() == "2026-07-15 14:00 CEST".len(),
+            "{longest}"
+        );
         let kathmandu: Tz = "Asia/Kathmandu".parse().unwrap();
         assert!(longest_customer_time(kathmandu).ends_with("17:45 +0545"));
     }
@@ -686,7 +713,10 @@ mod tests {
         assert!(pick("ja").contains("{component}") && pick("ja").is_ascii());
         for (lang, language) in templates.languages() {
             for situation in Situation::ALL {
-                assert!(!language.variants(situation).is_empty(), "{lang} {situation}");
+                assert!(
+                    !language.variants(situation).is_empty(),
+                    "{lang} {situation}"
+                );
             }
         }
     }
@@ -695,13 +725,27 @@ mod tests {
     fn choosing_avoids_refused_variants_until_none_is_left() {
         let templates = Templates::builtin("en");
         let random = SeededRandom::new(7);
-        let (first, _) = templates.choose("en", Situation::Incident, &random, &[]).unwrap();
-        let (second, _) = templates.choose("en", Situation::Incident, &random, &[first]).unwrap();
+        let (first, _) = templates
+            .choose("en", Situation::Incident, &random, &[])
+            .unwrap();
+        let (second, _) = templates
+            .choose("en", Situation::Incident, &random, &[first])
+            .unwrap();
         assert_ne!(first, second);
-        let all: Vec<usize> = (0..templates.language("en").variants(Situation::Incident).len()).collect();
-        assert!(templates.choose("en", Situation::Incident, &random, &all).is_none());
+        let all: Vec<usize> =
+            (0..templates.language("en").variants(Situation::Incident).len()).collect();
+        assert!(
+            templates
+                .choose("en", Situation::Incident, &random, &all)
+                .is_none()
+        );
         let seen: std::collections::HashSet<usize> = (0..50)
-            .map(|_| templates.choose("en", Situation::Incident, &random, &[]).unwrap().0)
+            .map(|_| {
+                templates
+                    .choose("en", Situation::Incident, &random, &[])
+                    .unwrap()
+                    .0
+            })
             .collect();
         assert!(seen.len() > 1, "variants vary");
     }
@@ -716,21 +760,45 @@ mod tests {
         templates.merge("ja", &text).unwrap();
         assert_eq!(templates.language("ja").timezone.name(), "Asia/Tokyo");
         let random = SeededRandom::new(1);
-        assert!(templates.choose("ja", Situation::Incident, &random, &[]).unwrap().1.source().contains("障害"));
-        assert!(templates.choose("ja", Situation::FollowUp, &random, &[]).is_some(), "from the default language");
+        assert!(
+            templates
+                .choose("ja", Situation::Incident, &random, &[])
+                .unwrap()
+                .1
+                .source()
+                .contains("障害")
+        );
+        assert!(
+            templates
+                .choose("ja", Situation::FollowUp, &random, &[])
+                .is_some(),
+            "from the default language"
+        );
         let bad: LanguageText = toml::from_str("incident = [\"{fixed_at}\"]").unwrap();
         let e = templates.merge("ja", &bad).unwrap_err();
-        assert_eq!((e.situation, e.variant), (Some(Situation::Incident), Some(0)));
+        assert_eq!(
+            (e.situation, e.variant),
+            (Some(Situation::Incident), Some(0))
+        );
         assert!(toml::from_str::<LanguageText>("incidnet = [\"x\"]").is_err());
         let zone: LanguageText = toml::from_str("timezone = \"Mars/Olympus\"").unwrap();
-        assert!(templates.merge("ja", &zone).unwrap_err().message.contains("Mars/Olympus"));
+        assert!(
+            templates
+                .merge("ja", &zone)
+                .unwrap_err()
+                .message
+                .contains("Mars/Olympus")
+        );
     }
 
     #[test]
     fn the_worst_case_uses_the_longest_value_by_the_platform_measure() {
         let t = Template::parse("{component} is down", Situation::Incident).unwrap();
         let mut worst = WorstCase::default();
-        worst.candidates.insert(Field::Component, vec!["API".into(), "認証".into(), "Dashboard".into()]);
+        worst.candidates.insert(
+            Field::Component,
+            vec!["API".into(), "認証".into(), "Dashboard".into()],
+        );
         let (text, n) = worst.longest(&t, &LengthRules::x(), Situation::Incident);
         assert!(text.ends_with("Dashboard is down"));
         assert_eq!(n, 17 + 17);
