@@ -125,6 +125,9 @@ pub(super) struct RawAccount {
     pub max_chars: Option<S<i64>>,
 }
 
+/// One language's `[replies.templates.<lang>]`: variants per situation name.
+pub(super) type RawLanguageTemplates = BTreeMap<String, S<Vec<S<String>>>>;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawReplies {
@@ -140,5 +143,5 @@ pub(super) struct RawReplies {
     #[serde(default)]
     pub timezones: BTreeMap<String, S<String>>,
     #[serde(default)]
-    pub templates: BTreeMap<String, S<BTreeMap<String, S<Vec<S<String>>>>>>,
+    pub templates: BTreeMap<String, S<RawLanguageTemplates>>,
 }

@@ -447,13 +447,19 @@ pub fn tid(micros: u64, clock_id: u16) -> String {
         .collect()
 }
 
-/// The record key of `post`: a TID of `decided_at` (clamped to what a TID holds) with a
-/// clock id from an FNV-1a hash of `key`. The same post gets the same key on every attempt,
-/// in every process (std's hasher is seeded per process, so it cannot be used), and keys
-/// sort by decision time like the keys Bluesky's own clients make.
+/// The record key of `post`: a TID of `decided_at`'s second (clamped to what a TID holds)
+/// whose microseconds and clock id come from an FNV-1a hash of `key`. The same post gets the
+/// same key on every attempt, in every process (std's hasher is seeded per process, so it
+/// cannot be used); posts decided in the same second (a batch shares its clock reading)
+/// still get different keys but for one chance in about a billion; and keys sort by the
+/// second they were decided in, like the keys Bluesky's own clients make.
 pub fn record_key(post: &Outgoing) -> String {
-    let micros = post.decided_at.timestamp_micros().clamp(0, TID_MAX_MICROS);
-    let clock_id = u16::try_from(fnv1a(post.key.as_bytes()) % 1024).unwrap_or_default();
+    let hash = fnv1a(post.key.as_bytes());
+    let second = post.decided_at.timestamp().saturating_mul(1_000_000);
+    let micros = second
+        .saturating_add(i64::try_from((hash >> 10) % 1_000_000).unwrap_or_default())
+        .clamp(0, TID_MAX_MICROS);
+    let clock_id = u16::try_from(hash % 1024).unwrap_or_default();
     tid(micros.unsigned_abs(), clock_id)
 }
 
@@ -480,7 +486,7 @@ pub struct Link {
 /// Bluesky shows only what facets mark as links: text alone stays plain. A URL starts at the
 /// beginning, after white space or after `(`, and runs to the next white space; punctuation
 /// that ends a sentence (`.`, `,`, `;`, `:`, `!`, `?`) is not part of it, nor is a `)` that
-/// closes nothing inside it (Bluesky's own app decides the same way).
+/// closes nothing inside it (much as Bluesky's own app decides).
 pub fn links(text: &str) -> Vec<Link> {
     let mut found = Vec::new();
     let mut at = 0;
@@ -2054,8 +2060,12 @@ mod tests {
         let rkey = record_key(&post);
         assert_eq!(rkey, record_key(&post.clone()), "the same on every attempt");
         let (micros, clock) = decode(&rkey);
-        assert_eq!(micros as i64, post.decided_at.timestamp_micros());
-        assert_eq!(u64::from(clock), fnv1a(b"reply-1") % 1024);
+        let hash = fnv1a(b"reply-1");
+        assert_eq!(
+            micros as i64,
+            post.decided_at.timestamp() * 1_000_000 + ((hash >> 10) % 1_000_000) as i64
+        );
+        assert_eq!(u64::from(clock), hash % 1024);
         // The text plays no part: only the key and the decision time do.
         assert_eq!(
             record_key(&Outgoing {
@@ -2071,7 +2081,9 @@ mod tests {
             }),
             rkey
         );
-        let later = outgoing("hi", "reply-1", "2026-11-23T10:00:00.123457Z");
+        let same_second = outgoing("hi", "reply-1", "2026-11-23T10:00:00.999999Z");
+        assert_eq!(record_key(&same_second), rkey, "only the second counts");
+        let later = outgoing("hi", "reply-1", "2026-11-23T10:00:01.000000Z");
         assert!(record_key(&later) > rkey);
         // Times a TID cannot hold still make a valid key, never a panic.
         let ancient = Outgoing {

@@ -20,7 +20,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Number, Value};
 
 use super::{
-    Created, Item, Key, NewItem, Query, SortKeys, Store, StoreError, check_attributes, is_expired,
+    Created, Item, ItemChange, Key, NewItem, Query, SortKeys, Store, StoreError, check_attributes,
+    is_expired,
 };
 use crate::clock::Clock;
 
@@ -108,6 +109,63 @@ fn number_of(value: Option<&AttributeValue>) -> Option<i64> {
     match value {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
+    }
+}
+
+/// The change one DynamoDB stream record reports (`NEW_AND_OLD_IMAGES`), with its sequence
+/// number as id. Expired images are kept: a stream tells what was written, not what is live.
+pub fn change_from_stream(
+    record: &aws_lambda_events::event::dynamodb::EventRecord,
+) -> Result<ItemChange, String> {
+    let stream = &record.change;
+    let id = stream
+        .sequence_number
+        .clone()
+        .ok_or("the record has no sequence number")?;
+    let image = |image: &serde_dynamo::Item| -> Result<Option<Item>, String> {
+        if image.is_empty() {
+            return Ok(None);
+        }
+        let map: HashMap<String, AttributeValue> = image
+            .iter()
+            .map(|(name, value)| (name.clone(), from_stream_value(value)))
+            .collect();
+        item_from_map(&map, DateTime::UNIX_EPOCH).map_err(|e| e.to_string())
+    };
+    let keys = image(&stream.keys)?.ok_or("the record has no keys")?.key;
+    if keys.pk.is_empty() || keys.sk.is_empty() {
+        return Err("the record's keys have no pk and sk strings".into());
+    }
+    Ok(ItemChange {
+        id,
+        key: keys,
+        old: image(&stream.old_image)?,
+        new: image(&stream.new_image)?,
+    })
+}
+
+fn from_stream_value(value: &serde_dynamo::AttributeValue) -> AttributeValue {
+    use serde_dynamo::AttributeValue as V;
+    match value {
+        V::N(n) => AttributeValue::N(n.clone()),
+        V::S(s) => AttributeValue::S(s.clone()),
+        V::Bool(b) => AttributeValue::Bool(*b),
+        V::B(b) => AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(b.clone())),
+        V::Null(b) => AttributeValue::Null(*b),
+        V::M(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), from_stream_value(v)))
+                .collect(),
+        ),
+        V::L(items) => AttributeValue::L(items.iter().map(from_stream_value).collect()),
+        V::Ss(items) => AttributeValue::Ss(items.clone()),
+        V::Ns(items) => AttributeValue::Ns(items.clone()),
+        V::Bs(items) => AttributeValue::Bs(
+            items
+                .iter()
+                .map(|b| aws_sdk_dynamodb::primitives::Blob::new(b.clone()))
+                .collect(),
+        ),
     }
 }
 

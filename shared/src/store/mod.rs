@@ -229,6 +229,28 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// One write to the table as a change stream reports it, with the item before and after
+/// (DynamoDB Streams' `NEW_AND_OLD_IMAGES`; the embedded store's change feed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemChange {
+    /// The stream's id for the change (a DynamoDB sequence number): what a partial batch
+    /// failure names.
+    pub id: String,
+    /// The item written.
+    pub key: Key,
+    /// The item before, if it existed.
+    pub old: Option<Item>,
+    /// The item after, unless it was deleted.
+    pub new: Option<Item>,
+}
+
+impl ItemChange {
+    /// Whether it created the item.
+    pub fn is_insert(&self) -> bool {
+        self.old.is_none() && self.new.is_some()
+    }
+}
+
 /// Whether [`Store::create`] wrote the item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Created {

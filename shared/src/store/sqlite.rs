@@ -21,7 +21,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::{
-    Created, Item, Key, NewItem, Query, SortKeys, Store, StoreError, check_attributes, is_expired,
+    Created, Item, ItemChange, Key, NewItem, Query, SortKeys, Store, StoreError, check_attributes,
+    is_expired,
 };
 use crate::clock::Clock;
 
@@ -135,6 +136,35 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 ";
 
+/// The change feed: a table and the triggers that fill it (see [`SqliteStore::record_changes`]).
+const CHANGE_FEED: &str = "
+    CREATE TABLE IF NOT EXISTS changes (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        pk              TEXT NOT NULL,
+        sk              TEXT NOT NULL,
+        old_version     INTEGER,
+        old_expires     INTEGER,
+        old_attributes  TEXT,
+        new_version     INTEGER,
+        new_expires     INTEGER,
+        new_attributes  TEXT
+    );
+    CREATE TRIGGER IF NOT EXISTS items_inserted AFTER INSERT ON items BEGIN
+        INSERT INTO changes (pk, sk, new_version, new_expires, new_attributes)
+        VALUES (NEW.pk, NEW.sk, NEW.version, NEW.expires_at, NEW.attributes);
+    END;
+    CREATE TRIGGER IF NOT EXISTS items_updated AFTER UPDATE ON items BEGIN
+        INSERT INTO changes (pk, sk, old_version, old_expires, old_attributes,
+                             new_version, new_expires, new_attributes)
+        VALUES (NEW.pk, NEW.sk, OLD.version, OLD.expires_at, OLD.attributes,
+                NEW.version, NEW.expires_at, NEW.attributes);
+    END;
+    CREATE TRIGGER IF NOT EXISTS items_deleted AFTER DELETE ON items BEGIN
+        INSERT INTO changes (pk, sk, old_version, old_expires, old_attributes)
+        VALUES (OLD.pk, OLD.sk, OLD.version, OLD.expires_at, OLD.attributes);
+    END;
+";
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -168,6 +198,89 @@ impl SqliteStore {
             .spawn(move || write_loop(connection, queue))
             .map_err(backend)?;
         Ok(Self { jobs, clock })
+    }
+
+    /// Starts recording every write in a change feed, the embedded store's DynamoDB stream:
+    /// triggers copy each item's old and new image into the `changes` table in the writing
+    /// transaction itself, so a change is recorded exactly when it commits.
+    pub async fn record_changes(&self) -> Result<(), StoreError> {
+        self.run(|tx| {
+            tx.execute_batch(CHANGE_FEED).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Up to `limit` recorded changes after `after` (0 for the first), oldest first.
+    pub async fn changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ItemChange>, StoreError> {
+        let after = i64::try_from(after).map_err(backend)?;
+        let limit = i64::try_from(limit).map_err(backend)?;
+        self.run(move |tx| {
+            let mut statement = tx
+                .prepare_cached(
+                    "SELECT seq, pk, sk, old_version, old_expires, old_attributes,
+                            new_version, new_expires, new_attributes
+                     FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = statement
+                .query_map(params![after, limit], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        (
+                            row.get::<_, Option<i64>>(3)?,
+                            row.get::<_, Option<i64>>(4)?,
+                            row.get::<_, Option<String>>(5)?,
+                        ),
+                        (
+                            row.get::<_, Option<i64>>(6)?,
+                            row.get::<_, Option<i64>>(7)?,
+                            row.get::<_, Option<String>>(8)?,
+                        ),
+                    ))
+                })
+                .map_err(backend)?;
+            let mut changes = Vec::new();
+            for row in rows {
+                let (seq, pk, sk, old, new) = row.map_err(backend)?;
+                let key = Key::new(pk, sk);
+                let image =
+                    |(version, expires, attributes): (Option<i64>, Option<i64>, Option<String>)| {
+                        match (version, attributes) {
+                            (Some(version), Some(attributes)) => {
+                                to_item(key.clone(), (version, expires, attributes)).map(Some)
+                            }
+                            _ => Ok(None),
+                        }
+                    };
+                changes.push(ItemChange {
+                    id: seq.to_string(),
+                    old: image(old)?,
+                    new: image(new)?,
+                    key,
+                });
+            }
+            Ok(changes)
+        })
+        .await
+    }
+
+    /// Forgets recorded changes up to and including `through`, once they are handled.
+    pub async fn forget_changes(&self, through: u64) -> Result<(), StoreError> {
+        let through = i64::try_from(through).map_err(backend)?;
+        self.run(move |tx| {
+            tx.prepare_cached("DELETE FROM changes WHERE seq <= ?1")
+                .and_then(|mut statement| statement.execute(params![through]))
+                .map(drop)
+                .map_err(backend)
+        })
+        .await
     }
 
     /// Deletes expired items; DynamoDB's TTL sweeper does this on AWS.
