@@ -2,8 +2,20 @@
 //! live incident status, and one follow-up when it is fixed; the vendor's accounts post its
 //! status updates; what needs a person reaches a person; every response is measured.
 //!
-//! - [`length`]: how long a post is, by each platform's own rules.
+//! - [`service`]: the service itself: changes in, jobs claimed, outboxes drained.
+//! - [`decide`]: whether a mention is answered, and the live status it is answered with.
+//! - [`job`]: a post sitrep owes, claimed once and queued in its account's outbox.
 //! - [`template`]: what sitrep says, per situation and language.
+//! - [`length`]: how long a post is, by each platform's own rules.
+//! - [`budget`]: how many posts each account may still make, counted in the store.
+//! - [`handoff`]: what needs a person, published to the support topic.
+//! - [`response`]: when each mention was answered and followed up; the report.
 
+pub mod budget;
+pub mod decide;
+pub mod handoff;
+pub mod job;
 pub mod length;
+pub mod response;
+pub mod service;
 pub mod template;

@@ -18,6 +18,16 @@
 //! | `SESSION#<platform>#<account>` | `SESSION` | a kept login session (Bluesky) | never |
 //! | `REPORTS#<component or *>` | `<rfc3339>#<platform>#<post id>` | outage reports, for surge counting | surge window + 1 h |
 //! | `SURGE#<component or *>` | `STATE` | the suspected incident a surge opened: the decision point | never |
+//! | `BUDGET#<platform>#<account or app>` | `<window>#<rfc3339 window start>` | posts counted in one posting window (`used`) | window end + 1 h |
+//! | `BUDGET#<platform>#<account>` | `PAUSE` | no posting on the account until `until` (after a 429) | `until` |
+//! | `REPLIED#<platform>#<author id>#<incident or quiet>` | `JOB` | the reply to one author about one incident (or, with none, within the cooldown): claimed by a conditional create before posting | incident: 90 days; quiet: `replies.cooldown` |
+//! | `FOLLOWUP#<platform>#<author id>#<incident>` | `JOB` | the follow-up to one acknowledged author once the incident resolved | 90 days |
+//! | `ANNOUNCE#<account>#<incident>#<version>` | `JOB` | one public update on one account for one change of an incident | 90 days |
+//! | `OUTBOX#<account>` | `<rfc3339 queued>#<job pk>` | a job waiting to be posted on the account, in arrival order | never (deleted when done) |
+//! | `INCIDENT#<id>` | `ACKED#<platform>#<author id>` | an author answered under the incident: who gets a follow-up | never |
+//! | `THREAD#<platform>#<post or thread id>` | `THREAD` | a thread sitrep replied in: it does not reply there again | 30 days |
+//! | `HANDOFF#<platform>#<post id>` | `HANDOFF` | a mention handed to a person, once | `mentions.retention` |
+//! | `RESPONSES#<yyyy-mm-dd>` | `<rfc3339 posted>#<platform>#<post id>` | what was done for one mention, when: the response metrics | `mentions.retention` |
 //!
 //! Timestamps in sort keys are RFC 3339 UTC with a fixed width, so byte order is time order
 //! and a range query is a time window.
@@ -169,4 +179,91 @@ pub fn report(scope: &str, at: DateTime<Utc>, platform: Platform, post: &str) ->
 /// The surge decision item of a scope.
 pub fn surge(scope: &str) -> Key {
     Key::new(format!("SURGE#{scope}"), "STATE")
+}
+
+/// The reply job to one author about one incident (`quiet` when there is none).
+pub fn reply_job(platform: Platform, author: &str, incident: Option<&str>) -> Key {
+    Key::new(
+        format!(
+            "REPLIED#{platform}#{author}#{}",
+            incident.unwrap_or("quiet")
+        ),
+        "JOB",
+    )
+}
+
+/// The follow-up job to one author about one resolved incident.
+pub fn follow_up_job(platform: Platform, author: &str, incident: &str) -> Key {
+    Key::new(format!("FOLLOWUP#{platform}#{author}#{incident}"), "JOB")
+}
+
+/// The public update job on one account for one version of an incident.
+pub fn update_job(account: &str, incident: &str, version: u64) -> Key {
+    Key::new(format!("ANNOUNCE#{account}#{incident}#{version}"), "JOB")
+}
+
+/// Partition of an account's queue of posts.
+pub fn outbox_partition(account: &str) -> String {
+    format!("OUTBOX#{account}")
+}
+
+/// One queued job in its account's outbox.
+pub fn outbox_entry(account: &str, queued_at: DateTime<Utc>, job: &Key) -> Key {
+    Key::new(
+        outbox_partition(account),
+        format!("{}#{}", timestamp(queued_at), job.pk),
+    )
+}
+
+/// An author acknowledged under an incident.
+pub fn acknowledged(incident: &str, platform: Platform, author: &str) -> Key {
+    Key::new(
+        incident_partition(incident),
+        format!("ACKED#{platform}#{author}"),
+    )
+}
+
+/// Sort-key prefix of an incident's acknowledged authors.
+pub const ACKNOWLEDGED_PREFIX: &str = "ACKED#";
+
+/// A thread (or post) sitrep replied in.
+pub fn thread(platform: Platform, id: &str) -> Key {
+    Key::new(format!("THREAD#{platform}#{id}"), "THREAD")
+}
+
+/// A mention handed to a person.
+pub fn handoff(platform: Platform, post: &str) -> Key {
+    Key::new(format!("HANDOFF#{platform}#{post}"), "HANDOFF")
+}
+
+/// Partition of the response records of mentions posted on one UTC day.
+pub fn responses_partition(at: DateTime<Utc>) -> String {
+    format!("RESPONSES#{}", at.format("%Y-%m-%d"))
+}
+
+/// The response record of one mention.
+pub fn response(posted_at: DateTime<Utc>, platform: Platform, post: &str) -> Key {
+    Key::new(
+        responses_partition(posted_at),
+        format!("{}#{platform}#{post}", timestamp(posted_at)),
+    )
+}
+
+/// Partition of one posting budget scope: an account, or `app` for a window every account of
+/// the platform shares.
+pub fn budget_partition(platform: Platform, scope: &str) -> String {
+    format!("BUDGET#{platform}#{scope}")
+}
+
+/// The counter of one posting window, by the window's start.
+pub fn budget_window(platform: Platform, scope: &str, window: &str, start: DateTime<Utc>) -> Key {
+    Key::new(
+        budget_partition(platform, scope),
+        format!("{window}#{}", timestamp(start)),
+    )
+}
+
+/// An account's posting pause.
+pub fn budget_pause(platform: Platform, account: &str) -> Key {
+    Key::new(budget_partition(platform, account), "PAUSE")
 }

@@ -1,0 +1,250 @@
+//! The acknowledge function's handler: a batch of DynamoDB stream records (new mentions,
+//! incident changes) or a scheduled event (drain the outboxes: replies that waited for a
+//! posting budget, retries, follow-ups).
+//!
+//! Records are decoded one by one: a record that cannot be read, or whose handling fails,
+//! is reported in `batchItemFailures` by its sequence number, so Lambda retries from it and
+//! the others are not held up or lost. Every step the service takes is idempotent, so the
+//! retried records (and any after them) change nothing twice: no second reply, follow-up
+//! or handoff. Response metrics leave as EMF lines.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::Value;
+use shared::clock::Clock;
+use shared::invocation::{ConfigSource, Deployed, deadline_instant};
+use shared::metrics::{Metric, emf_line};
+use shared::random::Random;
+use shared::reply::handoff::Support;
+use shared::reply::service::{BatchReport, ReplyEvent, Responder};
+use shared::secrets::SecretSource;
+use shared::social::connect::ClientDeps;
+use shared::social::transport::{RetryPolicy, Transport};
+use shared::store::dynamodb::change_from_stream;
+use shared::store::{ItemChange, Store};
+
+/// What the function keeps between invocations.
+pub struct Acknowledger {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretSource>,
+    random: Arc<dyn Random>,
+    support: Arc<dyn Support>,
+    transport: Transport,
+    responder: Deployed<Responder>,
+}
+
+impl Acknowledger {
+    /// The handler's long-lived state, with the default retry policy.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretSource>,
+        random: Arc<dyn Random>,
+        support: Arc<dyn Support>,
+        source: ConfigSource,
+    ) -> Result<Self, Error> {
+        Self::with_retries(
+            store,
+            clock,
+            secrets,
+            random,
+            support,
+            source,
+            RetryPolicy::default(),
+        )
+    }
+
+    /// The handler's long-lived state, retrying platform calls by `retry`.
+    pub fn with_retries(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretSource>,
+        random: Arc<dyn Random>,
+        support: Arc<dyn Support>,
+        source: ConfigSource,
+        retry: RetryPolicy,
+    ) -> Result<Self, Error> {
+        let transport = Transport::new(retry, Arc::clone(&random))?;
+        Ok(Self {
+            responder: Deployed::new(Arc::clone(&store), source),
+            store,
+            clock,
+            secrets,
+            random,
+            support,
+            transport,
+        })
+    }
+
+    async fn responder(&self) -> Result<Arc<Responder>, Error> {
+        self.responder
+            .get(|config, version| async move {
+                let deps = ClientDeps {
+                    transport: self.transport.clone(),
+                    store: Arc::clone(&self.store),
+                    clock: Arc::clone(&self.clock),
+                    random: Arc::clone(&self.random),
+                };
+                tracing::info!(
+                    version,
+                    accounts = config.accounts.len(),
+                    "configuration loaded"
+                );
+                Ok::<_, Error>(Responder::new(
+                    Arc::new(config),
+                    Arc::clone(&self.secrets),
+                    deps,
+                    Arc::clone(&self.random),
+                    Arc::clone(&self.support),
+                ))
+            })
+            .await
+    }
+}
+
+/// Handles one invocation: a stream batch (answered with its batch item failures) or a
+/// scheduled event (the outboxes drained; answered with no failures).
+pub async fn handle(
+    acknowledger: &Acknowledger,
+    event: LambdaEvent<Value>,
+) -> Result<DynamoDbEventResponse, Error> {
+    let (event, context) = event.into_parts();
+    let deadline = deadline_instant(context.deadline);
+    let responder = acknowledger.responder().await?;
+    let mut response = DynamoDbEventResponse::default();
+    let report = match event.get("Records").and_then(Value::as_array) {
+        Some(records) => {
+            let (changes, unreadable) = decode(records)?;
+            let report = responder.handle(&changes, deadline).await;
+            for id in unreadable.into_iter().chain(report.failed.iter().cloned()) {
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(id);
+                response.batch_item_failures.push(failure);
+            }
+            report
+        }
+        None => responder.drain(deadline).await,
+    };
+    emit(&report, acknowledger.clock.now());
+    tracing::info!(
+        events = report.events.len(),
+        failed = response.batch_item_failures.len(),
+        errors = report.errors.len(),
+        "acknowledge run"
+    );
+    for error in &report.errors {
+        tracing::error!(error = %error, "acknowledge error");
+    }
+    Ok(response)
+}
+
+/// The records as item changes, and the sequence numbers of those that cannot be read.
+/// A record without even a sequence number cannot be named in a partial failure: the whole
+/// batch fails then, so that nothing behind it is skipped.
+fn decode(records: &[Value]) -> Result<(Vec<ItemChange>, Vec<String>), Error> {
+    let mut changes = Vec::with_capacity(records.len());
+    let mut unreadable = Vec::new();
+    for (i, raw) in records.iter().enumerate() {
+        let decoded = serde_json::from_value::<EventRecord>(raw.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|record| change_from_stream(&record));
+        match decoded {
+            Ok(change) => changes.push(change),
+            Err(reason) => {
+                let Some(sequence) = raw
+                    .pointer("/dynamodb/SequenceNumber")
+                    .and_then(Value::as_str)
+                else {
+                    return Err(format!(
+                        "stream record {i} cannot be read and has no sequence number: {reason}"
+                    )
+                    .into());
+                };
+                tracing::error!(record = sequence, %reason, "unreadable stream record");
+                unreadable.push(sequence.to_owned());
+            }
+        }
+    }
+    Ok((changes, unreadable))
+}
+
+/// The run's response metrics, as EMF lines on stdout.
+fn emit(report: &BatchReport, now: chrono::DateTime<chrono::Utc>) {
+    let line = |name: &str, unit: &str, value: f64, dimensions: &[(&str, &str)]| {
+        println!(
+            "{}",
+            emf_line(
+                &Metric {
+                    name,
+                    unit,
+                    value,
+                    dimensions,
+                },
+                now,
+            )
+        );
+    };
+    for event in &report.events {
+        match event {
+            ReplyEvent::Sent {
+                kind,
+                account,
+                dry_run,
+                response_time,
+                sla_breached,
+                ..
+            } => {
+                let mode = if *dry_run { "dry-run" } else { "live" };
+                let dims = [
+                    ("kind", kind.as_str()),
+                    ("account", account.as_str()),
+                    ("mode", mode),
+                ];
+                line("Posts", "Count", 1.0, &dims);
+                if let Some(time) = response_time {
+                    line(
+                        "TimeToFirstResponse",
+                        "Seconds",
+                        time.num_milliseconds() as f64 / 1000.0,
+                        &[("account", account.as_str())],
+                    );
+                }
+                if *sla_breached {
+                    line(
+                        "SlaBreaches",
+                        "Count",
+                        1.0,
+                        &[("account", account.as_str())],
+                    );
+                }
+            }
+            ReplyEvent::HandedOff { reason, .. } => {
+                line("Handoffs", "Count", 1.0, &[("reason", reason.as_str())]);
+            }
+            ReplyEvent::Waiting {
+                account, queued, ..
+            } => {
+                line(
+                    "RepliesWaitingForBudget",
+                    "Count",
+                    *queued as f64,
+                    &[("account", account.as_str())],
+                );
+            }
+            ReplyEvent::Failed { account, .. } => {
+                line(
+                    "PostFailures",
+                    "Count",
+                    1.0,
+                    &[("account", account.as_str())],
+                );
+            }
+            ReplyEvent::Judged { .. } => {}
+        }
+    }
+}
