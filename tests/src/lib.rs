@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod replay;
+pub mod statuses;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

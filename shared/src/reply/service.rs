@@ -619,7 +619,8 @@ impl Responder {
         let outgoing = Outgoing {
             text: text.clone(),
             reply_to: job.mention.as_ref().map(MentionRef::reply_to),
-            key: format!("{}#{}", sending.key.pk, sending.key.sk),
+            // Unique to this claim: a quiet reply's key comes back after its cooldown.
+            key: format!("{}#{}", sending.key.pk, job.queued_at.timestamp_millis()),
             decided_at: job.queued_at,
         };
         match client.post(&outgoing, attempt).await {
@@ -793,6 +794,16 @@ impl Responder {
                 }
             }
         };
+        // "Not a problem with <what you named>, but an incident elsewhere may be related."
+        if situation == Situation::IncidentElsewhere
+            && let Some(named) = job
+                .mention
+                .as_ref()
+                .and_then(|m| m.component.as_ref())
+                .and_then(|id| self.config.component(id))
+        {
+            values.set(Field::Component, named.name.clone());
+        }
         let Some((variant, template)) =
             templates.choose(&lang, situation, self.random.as_ref(), &job.refused)
         else {
