@@ -2,8 +2,11 @@
 //! comes back; the real probe engine, on the embedded store, watches it. Customers notice
 //! too: their posts appear on a stand-in X API on 127.0.0.1 (the real v2 wire format),
 //! which the real X client polls; sitrep classifies them, and their surge opens a suspected
-//! incident that the probes then confirm. The story prints as it happens, then the figures
-//! that matter to the people woken by it.
+//! incident that the probes then confirm. sitrep answers them in public (the stand-in X API
+//! receives the real client's `POST /2/tweets` replies), posts the vendor's incident updates,
+//! hands what needs a person to a person, and follows up after the recovery. The story
+//! prints as it happens, then the figures that matter to the people woken by it and to the
+//! customers who asked.
 //!
 //! Minutes are compressed to seconds (one cycle a second instead of a minute), nothing else
 //! changes: same config parser, same thresholds, same store adapter as `sitrep run`. Later
@@ -32,8 +35,13 @@ use shared::social::connect::ClientDeps;
 use shared::social::transport::{RetryPolicy, Transport};
 use shared::store::keys;
 
+use shared::reply::handoff::LogSupport;
+use shared::reply::job::JobKind;
+use shared::reply::service::{ReplyEvent, Responder};
+
 use crate::CliError;
 use crate::flaky::{FlakyService, Mode};
+use crate::stream::LocalStream;
 use crate::x_timeline::XTimeline;
 
 /// Time between cycles in the drill (a minute in production).
@@ -148,6 +156,10 @@ handle = "acme"
 user_id = "{X_ACCOUNT}"
 base_url = "{x_base}"
 credentials = "drill/acme-x"
+announce = "auto"
+
+[replies]
+mode = "live"
 
 [[components]]
 id = "api"
@@ -177,32 +189,40 @@ pub async fn run() -> Result<(), CliError> {
         chrono::Utc::now() + chrono::Duration::minutes(15),
     )
     .await
-    .map_err(CliError::other)?;
+    .map_err(CliError::other)?
+    .with_account_username("acme");
     let config = Config::parse(&drill_config(&service.health_url(), &x.base_url()))
         .map_err(|e| CliError::Other(format!("the drill's own config is invalid: {e}")))?;
     let directory = std::env::temp_dir().join(format!("sitrep-demo-{}", std::process::id()));
     std::fs::create_dir_all(&directory).map_err(CliError::other)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store: Arc<dyn Store> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::open(&directory.join("drill.db"), Arc::clone(&clock))
             .map_err(CliError::other)?,
     );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let mut stream = LocalStream::open(Arc::clone(&sqlite))
+        .await
+        .map_err(CliError::other)?;
     let check = &config.checks[0];
     let thresholds = (check.failure_threshold, check.success_threshold);
     let config = Arc::new(config);
     let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
-    let mentions = MentionCycle::new(
-        Arc::clone(&config),
-        Arc::new(EnvironmentSecrets::new().with("drill/acme-x", r#"{"bearer_token": "drill"}"#)),
-        ClientDeps {
-            transport: Transport::new(RetryPolicy::default(), Arc::clone(&random))
-                .map_err(CliError::other)?,
-            store: Arc::clone(&store),
-            clock: Arc::clone(&clock),
-            random,
-        },
-    )
-    .await;
+    // Posting needs user context: the drill's account signs with OAuth 1.0a.
+    let secrets = Arc::new(EnvironmentSecrets::new().with(
+        "drill/acme-x",
+        r#"{"consumer_key": "drill", "consumer_secret": "drill", "access_token": "42-drill", "access_token_secret": "drill"}"#,
+    ));
+    let deps = ClientDeps {
+        transport: Transport::new(RetryPolicy::default(), Arc::clone(&random))
+            .map_err(CliError::other)?,
+        store: Arc::clone(&store),
+        clock: Arc::clone(&clock),
+        random: Arc::clone(&random),
+    };
+    let mentions = MentionCycle::new(Arc::clone(&config), secrets.clone(), deps.clone()).await;
+    let support = Arc::new(LogSupport::new());
+    let responder = Responder::new(Arc::clone(&config), secrets, deps, random, support.clone());
     let prober = Prober::new(
         Arc::clone(&config),
         Arc::clone(&store),
@@ -235,6 +255,8 @@ pub async fn run() -> Result<(), CliError> {
     let mut first_report = None;
     let mut suspected = None;
     let mut unread: Vec<(String, String)> = Vec::new();
+    let mut responses: Vec<(String, chrono::Duration)> = Vec::new();
+    let (mut follow_ups, mut updates, mut handoffs) = (0usize, 0usize, 0usize);
     let mut ticker = tokio::time::interval(CYCLE);
     for cycle in 0..MAX_CYCLES {
         ticker.tick().await;
@@ -362,7 +384,70 @@ pub async fn run() -> Result<(), CliError> {
                 SurgeChange::Resolved(_) => {}
             }
         }
-        if resolved.is_some() && unread.is_empty() && cycle >= HEALTHY_CYCLES + BROKEN_CYCLES + 3 {
+        x.set_now(clock.now());
+        let answered = stream
+            .deliver(&responder, Instant::now() + CYCLE)
+            .await
+            .map_err(CliError::other)?;
+        if let Some(error) = answered.errors.first() {
+            return Err(CliError::Other(format!(
+                "the drill's replies failed: {error}"
+            )));
+        }
+        for event in &answered.events {
+            match event {
+                ReplyEvent::Sent {
+                    kind,
+                    author,
+                    text,
+                    response_time,
+                    ..
+                } => {
+                    let what = match (kind, author) {
+                        (JobKind::Reply, Some(who)) => {
+                            if let Some(time) = response_time {
+                                responses.push((who.clone(), *time));
+                            }
+                            format!("replied to @{who} on X: \"{text}\"")
+                        }
+                        (JobKind::FollowUp, Some(who)) => {
+                            follow_ups += 1;
+                            format!("followed up with @{who}: \"{text}\"")
+                        }
+                        _ => {
+                            updates += 1;
+                            format!("posted a public update on X: \"{text}\"")
+                        }
+                    };
+                    story.beat("sitrep", what);
+                }
+                ReplyEvent::HandedOff { reason, summary } => {
+                    handoffs += 1;
+                    story.beat(
+                        "sitrep",
+                        format!("handed to a person ({reason}): {summary}"),
+                    );
+                }
+                ReplyEvent::Waiting { until, queued, .. } => {
+                    story.beat(
+                        "sitrep",
+                        format!(
+                            "{queued} post(s) wait for the posting budget until {}",
+                            until.format("%H:%M:%S")
+                        ),
+                    );
+                }
+                ReplyEvent::Failed { detail, .. } => {
+                    story.beat("sitrep", format!("a post failed: {detail}"));
+                }
+                ReplyEvent::Judged { .. } => {}
+            }
+        }
+        let settled = resolved.is_some()
+            && unread.is_empty()
+            && follow_ups >= responses.len()
+            && cycle >= HEALTHY_CYCLES + BROKEN_CYCLES + 3;
+        if settled {
             break;
         }
     }
@@ -446,7 +531,43 @@ pub async fn run() -> Result<(), CliError> {
             .uptime_percent()
             .map_or("-".into(), |p| format!("{p:.1} %")),
     ]]);
+    rows.extend(vec![
+        vec![
+            "customers answered / followed up".to_owned(),
+            format!("{} / {follow_ups}", responses.len()),
+        ],
+        vec!["public updates posted".to_owned(), updates.to_string()],
+        vec!["handed to a person".to_owned(), handoffs.to_string()],
+    ]);
     print!("{}", crate::render::table(&["WHAT", "TOOK"], &rows));
+    if !responses.is_empty() {
+        println!("\nTime to first response (from the customer's post to sitrep's reply):");
+        let rows: Vec<Vec<String>> = responses
+            .iter()
+            .map(|(who, time)| {
+                vec![
+                    format!("@{who}"),
+                    format!("{:.1} s", time.num_milliseconds() as f64 / 1000.0),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            crate::render::table(&["CUSTOMER", "ANSWERED AFTER"], &rows)
+        );
+    }
+    let posted = x.account_posts();
+    println!(
+        "\nWhat @acme posted on X (as the stand-in API received it): {}",
+        posted.len()
+    );
+    for post in &posted {
+        let to = post
+            .in_reply_to
+            .as_ref()
+            .map_or_else(|| "public update".to_owned(), |id| format!("reply to {id}"));
+        println!("  {}  ({to}) {}", post.id, post.text);
+    }
     println!(
         "\nIn production a cycle is a minute: detection takes about {} min with these thresholds.",
         thresholds.0

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod flaky;
 pub mod render;
+pub mod stream;
 pub mod x_timeline;
 
 use std::path::Path;
@@ -17,11 +18,15 @@ use shared::mentions::cycle::MentionCycle;
 use shared::mentions::evaluation::{evaluate, parse_labelled};
 use shared::probe::cycle::Prober;
 use shared::random::{Random, SeededRandom};
+use shared::reply::handoff::LogSupport;
+use shared::reply::service::Responder;
 use shared::secrets::EnvironmentSecrets;
 use shared::social::connect::ClientDeps;
 use shared::social::transport::{RetryPolicy, Transport};
 use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
+
+use crate::stream::LocalStream;
 
 /// Why a subcommand failed; the message is what the user sees.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +170,26 @@ pub async fn run(
             Some(mention_cycle(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?)
         }
     };
+    let replies = match config.accounts.is_empty() {
+        true => None,
+        false => {
+            println!(
+                "sitrep: replies are {} (`[replies] mode`); handoffs print here",
+                match config.replies.mode {
+                    shared::config::ReplyMode::Live => "posted",
+                    shared::config::ReplyMode::DryRun => "recorded, not posted (dry run)",
+                }
+            );
+            let stream = LocalStream::open(Arc::clone(&sqlite))
+                .await
+                .map_err(CliError::other)?;
+            Some((
+                responder(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock))?,
+                stream,
+            ))
+        }
+    };
+    let mut replies = replies;
     let prober = Prober::new(Arc::clone(&config), store, Arc::clone(&clock), region)
         .map_err(CliError::other)?;
     let mut ticker = tokio::time::interval(interval);
@@ -188,6 +213,20 @@ pub async fn run(
             print!("{}", render::mentions_lines(&report));
             for error in &report.errors {
                 eprintln!("  error: {error}");
+            }
+        }
+        if let Some((responder, stream)) = &mut replies {
+            match stream
+                .deliver(responder, tokio::time::Instant::now() + interval)
+                .await
+            {
+                Ok(report) => {
+                    print!("{}", render::reply_lines(&report));
+                    for error in &report.errors {
+                        eprintln!("  error: {error}");
+                    }
+                }
+                Err(error) => eprintln!("  error: reading the change feed: {error}"),
             }
         }
         if let Err(error) = sqlite.purge_expired().await {
@@ -217,6 +256,31 @@ async fn mention_cycle(
         random,
     };
     Ok(MentionCycle::new(config, Arc::new(EnvironmentSecrets::new()), deps).await)
+}
+
+/// The reply service for local runs: secrets from `SITREP_SECRET_*` variables, handoffs
+/// to the terminal.
+fn responder(
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<Responder, CliError> {
+    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+    let transport =
+        Transport::new(RetryPolicy::default(), Arc::clone(&random)).map_err(CliError::other)?;
+    let deps = ClientDeps {
+        transport,
+        store,
+        clock,
+        random: Arc::clone(&random),
+    };
+    Ok(Responder::new(
+        config,
+        Arc::new(EnvironmentSecrets::new()),
+        deps,
+        random,
+        Arc::new(LogSupport::new()),
+    ))
 }
 
 /// The classifier with a config's components and extra lexicon, or the bare built-in one.
@@ -288,5 +352,61 @@ pub async fn push_config(path: &Path, table: &str) -> Result<(), CliError> {
         path.display(),
         config.checks.len()
     );
+    Ok(())
+}
+
+/// Where `sitrep report` reads from.
+#[derive(Debug, Clone)]
+pub enum ReportSource {
+    /// The local runner's SQLite file.
+    Local(std::path::PathBuf),
+    /// The deployed table.
+    Table(String),
+}
+
+/// `sitrep report`: time to first response (p50/p90/p99), SLA compliance, replies,
+/// follow-ups and handoffs over the last `since`, per platform and component.
+pub async fn report(
+    source: &ReportSource,
+    since: Duration,
+    sla: Option<Duration>,
+    config: Option<&Path>,
+) -> Result<(), CliError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store: Arc<dyn Store> = match source {
+        ReportSource::Local(path) => {
+            if !path.exists() {
+                return Err(CliError::Other(format!(
+                    "{} does not exist: `sitrep run` writes it",
+                    path.display()
+                )));
+            }
+            Arc::new(SqliteStore::open(path, Arc::clone(&clock)).map_err(CliError::other)?)
+        }
+        ReportSource::Table(table) => {
+            let aws = shared::aws::sdk_config().await;
+            Arc::new(shared::store::dynamodb::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                table,
+                Arc::clone(&clock),
+            ))
+        }
+    };
+    let sla = match (sla, config) {
+        (Some(sla), _) => sla,
+        (None, Some(path)) => load_config(path)?.1.replies.sla,
+        (None, None) => shared::config::ReplySettings::default().sla,
+    };
+    let now = clock.now();
+    let since = now - chrono::Duration::from_std(since).map_err(CliError::other)?;
+    let report = shared::reply::response::report(
+        store.as_ref(),
+        since,
+        now,
+        chrono::Duration::from_std(sla).map_err(CliError::other)?,
+    )
+    .await
+    .map_err(CliError::other)?;
+    println!("{report}");
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! `sitrep`: validate a configuration, probe once, run the probe and mentions loop locally,
-//! classify posts, push a configuration to the deployed table, or watch the outage drill. Parses arguments only;
+//! `sitrep`: validate a configuration, probe once, run the probe, mentions and reply loop
+//! locally, classify posts, report response times, push a configuration to the deployed
+//! table, or watch the outage drill. Parses arguments only;
 //! the work is in the `sitrep_cli` library and the `shared` crate.
 #![forbid(unsafe_code)]
 
@@ -32,7 +33,8 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
-    /// Probe on a schedule with the embedded store, printing changes and incidents.
+    /// Probe, poll mentions and answer them on a schedule with the embedded store, printing
+    /// changes, incidents, replies and handoffs.
     Run {
         /// The TOML configuration.
         config: PathBuf,
@@ -58,6 +60,25 @@ enum Command {
         #[arg(long, conflicts_with = "text")]
         labelled: Option<PathBuf>,
         /// A sitrep config whose components' keywords name components.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Response metrics: time to first response (p50, p90, p99), SLA compliance, replies,
+    /// follow-ups and handoffs, per platform and component.
+    Report {
+        /// How far back, e.g. `7d`, `24h`.
+        #[arg(long, default_value = "7d", value_parser = parse_span)]
+        since: Duration,
+        /// The local runner's SQLite file.
+        #[arg(long, default_value = "sitrep.db", conflicts_with = "table")]
+        db: PathBuf,
+        /// Read the deployed table instead (the stack's `TableName` output).
+        #[arg(long)]
+        table: Option<String>,
+        /// The SLA to measure against (default: the config's `replies.sla`, else 5m).
+        #[arg(long, value_parser = parse_span)]
+        sla: Option<Duration>,
+        /// A config whose `replies.sla` to use.
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -87,6 +108,10 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     }
 }
 
+fn parse_span(text: &str) -> Result<Duration, String> {
+    shared::config::parse_duration(text)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -113,6 +138,19 @@ async fn main() -> ExitCode {
                 "give a text to classify, or --labelled FILE".into(),
             )),
         },
+        Command::Report {
+            since,
+            db,
+            table,
+            sla,
+            config,
+        } => {
+            let source = match table {
+                Some(table) => sitrep_cli::ReportSource::Table(table),
+                None => sitrep_cli::ReportSource::Local(db),
+            };
+            sitrep_cli::report(&source, since, sla, config.as_deref()).await
+        }
         Command::Config {
             command: ConfigCommand::Push { config, table },
         } => sitrep_cli::push_config(&config, &table).await,

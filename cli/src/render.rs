@@ -209,3 +209,52 @@ mod tests {
         assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
     }
 }
+
+/// What the reply service did, one line per post, handoff, wait or failure.
+pub fn reply_lines(report: &shared::reply::service::BatchReport) -> String {
+    use shared::reply::service::ReplyEvent;
+    let mut out = String::new();
+    for event in &report.events {
+        let line = match event {
+            ReplyEvent::Sent {
+                kind,
+                account,
+                author,
+                text,
+                dry_run,
+                response_time,
+                sla_breached,
+                ..
+            } => {
+                let verb = if *dry_run { "would post" } else { "posted" };
+                let to = author
+                    .as_ref()
+                    .map_or_else(String::new, |a| format!(" to @{a}"));
+                let timing = response_time.map_or_else(String::new, |t| {
+                    format!(
+                        " ({} after the post{})",
+                        human_duration(t),
+                        if *sla_breached { ", over the SLA" } else { "" }
+                    )
+                });
+                format!("  {account}: {verb} {}{to}{timing}: {text}", kind.as_str())
+            }
+            ReplyEvent::HandedOff { reason, summary } => {
+                format!("  handed to a person ({reason}): {summary}")
+            }
+            ReplyEvent::Waiting {
+                account,
+                until,
+                queued,
+            } => format!(
+                "  {account}: {queued} post(s) wait for the posting budget until {}",
+                until.format("%H:%M:%S UTC")
+            ),
+            ReplyEvent::Failed { account, detail } => format!("  {account}: {detail}"),
+            ReplyEvent::Judged { .. } => continue,
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}

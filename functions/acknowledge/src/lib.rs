@@ -27,6 +27,9 @@ use shared::social::transport::{RetryPolicy, Transport};
 use shared::store::dynamodb::change_from_stream;
 use shared::store::{ItemChange, Store};
 
+/// Time kept back from the invocation's deadline: one post's worst case (a 10 s timeout).
+const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(12);
+
 /// What the function keeps between invocations.
 pub struct Acknowledger {
     store: Arc<dyn Store>,
@@ -114,7 +117,12 @@ pub async fn handle(
     event: LambdaEvent<Value>,
 ) -> Result<DynamoDbEventResponse, Error> {
     let (event, context) = event.into_parts();
-    let deadline = deadline_instant(context.deadline);
+    // Stop starting posts a little before Lambda's own deadline: a post cut off by the
+    // timeout would fail the whole batch, which is safe to retry but noisy.
+    let deadline = deadline_instant(context.deadline)
+        .checked_sub(DEADLINE_MARGIN)
+        .filter(|d| *d > tokio::time::Instant::now())
+        .unwrap_or_else(|| deadline_instant(context.deadline));
     let responder = acknowledger.responder().await?;
     let mut response = DynamoDbEventResponse::default();
     let report = match event.get("Records").and_then(Value::as_array) {

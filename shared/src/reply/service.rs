@@ -1050,7 +1050,11 @@ fn mention_handoff(mention: &StoredMention, reason: &str) -> Handoff {
         mention.author,
         mention.intent
     );
-    summary.truncate(summary.floor_char_boundary(100));
+    let mut end = summary.len().min(100);
+    while !summary.is_char_boundary(end) {
+        end -= 1;
+    }
+    summary.truncate(end);
     Handoff {
         kind: HandoffKind::Mention,
         reason: reason.to_owned(),
