@@ -1650,6 +1650,29 @@ fn the_example_config_is_valid_and_uses_every_feature() {
         })
         .collect();
     assert_eq!(kinds, ["one-off", "weekly", "daily"]);
+
+    use shared::config::{Announce, ReplyMode};
+    use shared::reply::template::Situation;
+    let announce: Vec<Announce> = config.accounts.iter().map(|a| a.announce).collect();
+    assert_eq!(announce, [Announce::Auto, Announce::Draft, Announce::Off]);
+    assert_eq!(config.accounts[1].max_chars, Some(500));
+    let replies = &config.replies;
+    assert_eq!(replies.mode, ReplyMode::Live);
+    assert_eq!(replies.cooldown, Duration::from_secs(6 * 3600));
+    assert_eq!(replies.deny, ["spam_bot_9000"]);
+    assert_eq!(replies.vip.len(), 2);
+    assert_eq!(
+        replies.templates.language("de").timezone.name(),
+        "Europe/Berlin"
+    );
+    assert_eq!(
+        replies
+            .templates
+            .language("en")
+            .variants(Situation::Incident)
+            .len(),
+        2
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ use super::{Announce, Component, ReplyMode, ReplySettings, Service, SocialAccoun
 use crate::incident::ComponentStatus;
 use crate::reply::length::LengthRules;
 use crate::reply::template::{
-    Field, LanguageText, Situation, Template, Templates, WorstCase, incident_reference,
-    longest_customer_time,
+    Field, LanguageText, Situation, Template, Templates, WorstCase, display_url,
+    incident_reference, longest_customer_time,
 };
 use crate::social::Platform;
 
@@ -303,7 +303,7 @@ pub(super) fn prove_fit(
                 (Field::Status, statuses.clone()),
                 (Field::Since, vec![time.clone()]),
                 (Field::FixedAt, vec![time.clone()]),
-                (Field::StatusUrl, vec![service.status_url.to_string()]),
+                (Field::StatusUrl, vec![display_url(&service.status_url)]),
                 (Field::Incident, vec![incident_reference("")]),
                 (Field::Duration, vec!["99 d 23 h".to_owned()]),
             ] {

@@ -18,7 +18,9 @@ use super::decide::{StatusPicture, Verdict, is_stale, judge};
 use super::handoff::{Handoff, HandoffKind, Support};
 use super::job::{self, Job, JobKind, JobState, KEPT, LEASE, MentionRef, StoredJob};
 use super::response::{self, Outcome, ResponseRecord};
-use super::template::{Field, Situation, Values, address, customer_time, incident_reference};
+use super::template::{
+    Field, Situation, Values, address, customer_time, display_url, incident_reference,
+};
 use crate::clock::Clock;
 use crate::config::{Announce, Config, ReplyMode, SocialAccount};
 use crate::incident::{self, Incident, IncidentPhase, human_duration};
@@ -753,7 +755,10 @@ impl Responder {
         let mut values = Values::new();
         values
             .set(Field::Service, self.config.service.name.clone())
-            .set(Field::StatusUrl, self.config.service.status_url.to_string());
+            .set(
+                Field::StatusUrl,
+                display_url(&self.config.service.status_url),
+            );
         let incident = match &job.incident {
             Some(id) => incident::load(self.store.as_ref(), id).await?,
             None => None,

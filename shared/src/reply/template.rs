@@ -538,6 +538,16 @@ pub fn longest_customer_time(zone: Tz) -> String {
         .unwrap_or_default()
 }
 
+/// A URL the way people write it: `https://status.acme.example`, without the `/` a parser
+/// adds to an empty path.
+pub fn display_url(url: &reqwest::Url) -> String {
+    let text = url.as_str();
+    match (url.path(), url.query(), url.fragment()) {
+        ("/", None, None) => text.trim_end_matches('/').to_owned(),
+        _ => text.to_owned(),
+    }
+}
+
 /// A short, stable reference to an incident for customers to quote ("#K7Q2MX"): the same
 /// for every post about it, and always seven characters.
 pub fn incident_reference(id: &str) -> String {
@@ -686,6 +696,27 @@ mod tests {
         );
         let kathmandu: Tz = "Asia/Kathmandu".parse().unwrap();
         assert!(longest_customer_time(kathmandu).ends_with("17:45 +0545"));
+    }
+
+    #[test]
+    fn urls_read_as_people_write_them() {
+        let url = |text: &str| display_url(&reqwest::Url::parse(text).unwrap());
+        assert_eq!(
+            url("https://status.acme.example"),
+            "https://status.acme.example"
+        );
+        assert_eq!(
+            url("https://status.acme.example/"),
+            "https://status.acme.example"
+        );
+        assert_eq!(
+            url("https://acme.example/status/"),
+            "https://acme.example/status/"
+        );
+        assert_eq!(
+            url("https://acme.example/?q=1"),
+            "https://acme.example/?q=1"
+        );
     }
 
     #[test]
