@@ -32,7 +32,7 @@ use shared::reply::length::{LengthRules, MASTODON_DEFAULT_LIMIT};
 use shared::reply::response::{self, Outcome};
 use shared::reply::service::{ReplyEvent, Responder};
 use shared::reply::template::{
-    Field, Situation, Values, address, customer_time, incident_reference,
+    Field, Situation, Values, address, customer_time, display_url, incident_reference,
 };
 use shared::secrets::EnvironmentSecrets;
 use shared::social::connect::ClientDeps;
@@ -221,7 +221,7 @@ fn texts(config: &Config, now: DateTime<Utc>) -> TextFigures {
         let mut values = Values::new();
         values
             .set(Field::Service, config.service.name.clone())
-            .set(Field::StatusUrl, config.service.status_url.to_string())
+            .set(Field::StatusUrl, display_url(&config.service.status_url))
             .set(Field::Component, names[i % names.len()].clone())
             .set(Field::Status, ComponentStatus::Down.as_str())
             .set(Field::Since, customer_time(opened, now, zone))

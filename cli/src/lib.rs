@@ -240,21 +240,26 @@ pub async fn run(
     Ok(())
 }
 
+/// What local services' clients share: HTTP with the default retries, the store, the clock
+/// and fresh randomness.
+fn local_deps(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<ClientDeps, CliError> {
+    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+    Ok(ClientDeps {
+        transport: Transport::new(RetryPolicy::default(), Arc::clone(&random))
+            .map_err(CliError::other)?,
+        store,
+        clock,
+        random,
+    })
+}
+
 /// The mentions service for local runs: secrets from `SITREP_SECRET_*` variables.
 async fn mention_cycle(
     config: Arc<Config>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> Result<MentionCycle, CliError> {
-    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
-    let transport =
-        Transport::new(RetryPolicy::default(), Arc::clone(&random)).map_err(CliError::other)?;
-    let deps = ClientDeps {
-        transport,
-        store,
-        clock,
-        random,
-    };
+    let deps = local_deps(store, clock)?;
     Ok(MentionCycle::new(config, Arc::new(EnvironmentSecrets::new()), deps).await)
 }
 
@@ -265,15 +270,8 @@ fn responder(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> Result<Responder, CliError> {
-    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
-    let transport =
-        Transport::new(RetryPolicy::default(), Arc::clone(&random)).map_err(CliError::other)?;
-    let deps = ClientDeps {
-        transport,
-        store,
-        clock,
-        random: Arc::clone(&random),
-    };
+    let deps = local_deps(store, clock)?;
+    let random = Arc::clone(&deps.random);
     Ok(Responder::new(
         config,
         Arc::new(EnvironmentSecrets::new()),

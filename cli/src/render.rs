@@ -193,23 +193,6 @@ pub fn mentions_lines(report: &shared::mentions::cycle::CycleReport) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_line_up_and_the_last_is_not_padded() {
-        let out = table(
-            &["A", "BB"],
-            &[
-                vec!["long".into(), "x".into()],
-                vec!["s".into(), "yy".into()],
-            ],
-        );
-        assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
-    }
-}
-
 /// What the reply service did, one line per post, handoff, wait or failure.
 pub fn reply_lines(report: &shared::reply::service::BatchReport) -> String {
     use shared::reply::service::ReplyEvent;
@@ -257,4 +240,21 @@ pub fn reply_lines(report: &shared::reply::service::BatchReport) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_and_the_last_is_not_padded() {
+        let out = table(
+            &["A", "BB"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), "yy".into()],
+            ],
+        );
+        assert_eq!(out, "A     BB\nlong  x\ns     yy\n");
+    }
 }

@@ -97,3 +97,48 @@ pub fn deadline_instant(deadline_ms: u64) -> tokio::time::Instant {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     tokio::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
+
+/// What a function that talks to the social platforms builds once per execution environment
+/// and lends to every invocation: the store, the clock, the secrets, randomness and HTTP.
+pub struct FunctionParts {
+    /// The state store.
+    pub store: Arc<dyn Store>,
+    /// Time.
+    pub clock: Arc<dyn crate::clock::Clock>,
+    /// Where the accounts' credentials are.
+    pub secrets: Arc<dyn crate::secrets::SecretSource>,
+    /// Randomness (retry jitter, OAuth nonces, template variants).
+    pub random: Arc<dyn crate::random::Random>,
+    /// HTTP to the platforms.
+    pub transport: crate::social::transport::Transport,
+}
+
+impl FunctionParts {
+    /// The parts, with platform calls retried by `retry`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn crate::clock::Clock>,
+        secrets: Arc<dyn crate::secrets::SecretSource>,
+        random: Arc<dyn crate::random::Random>,
+        retry: crate::social::transport::RetryPolicy,
+    ) -> Result<Self, BoxError> {
+        let transport = crate::social::transport::Transport::new(retry, Arc::clone(&random))?;
+        Ok(Self {
+            store,
+            clock,
+            secrets,
+            random,
+            transport,
+        })
+    }
+
+    /// What the social clients share, for one service built from these parts.
+    pub fn client_deps(&self) -> crate::social::connect::ClientDeps {
+        crate::social::connect::ClientDeps {
+            transport: self.transport.clone(),
+            store: Arc::clone(&self.store),
+            clock: Arc::clone(&self.clock),
+            random: Arc::clone(&self.random),
+        }
+    }
+}

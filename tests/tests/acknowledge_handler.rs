@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{AccountId, ComponentId, Config, deployed};
 use shared::incident::{self, ComponentStatus};
-use shared::invocation::ConfigSource;
+use shared::invocation::{ConfigSource, FunctionParts};
 use shared::mentions::StoredMention;
 use shared::mentions::classify::Intent;
 use shared::random::SeededRandom;
@@ -85,13 +85,11 @@ mode = "live"
         .expect("moto creates the topic")
         .topic_arn
         .unwrap();
-    let acknowledger = Acknowledger::with_retries(
+    let parts = FunctionParts::new(
         Arc::clone(&store),
         Arc::new(clock.clone()),
         Arc::new(EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"t"}"#)),
         Arc::new(SeededRandom::new(5)),
-        Arc::new(SnsSupport::new(sns, topic)),
-        ConfigSource::Table,
         RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(1),
@@ -100,6 +98,11 @@ mode = "live"
         },
     )
     .unwrap();
+    let acknowledger = Acknowledger::new(
+        parts,
+        Arc::new(SnsSupport::new(sns, topic)),
+        ConfigSource::Table,
+    );
     Rig {
         clock,
         client,

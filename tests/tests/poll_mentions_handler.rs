@@ -11,7 +11,7 @@ use poll_mentions::{Poller, handle};
 use shared::clock::{Clock, ManualClock};
 use shared::config::deployed;
 use shared::incident;
-use shared::invocation::ConfigSource;
+use shared::invocation::{ConfigSource, FunctionParts};
 use shared::random::SeededRandom;
 use shared::secrets::SecretsManager;
 use shared::social::transport::RetryPolicy;
@@ -58,12 +58,11 @@ async fn setup(
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await
         .expect("config pushed");
-    let poller = Poller::with_retries(
+    let parts = FunctionParts::new(
         Arc::clone(&store),
         Arc::new(clock.clone()),
         Arc::new(SecretsManager::new(client)),
         Arc::new(SeededRandom::new(11)),
-        ConfigSource::Table,
         RetryPolicy {
             attempts: 2,
             base_delay: Duration::from_millis(1),
@@ -72,6 +71,7 @@ async fn setup(
         },
     )
     .unwrap();
+    let poller = Poller::new(parts, ConfigSource::Table);
     (timeline, store, clock, poller)
 }
 

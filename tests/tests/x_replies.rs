@@ -340,11 +340,7 @@ async fn posts_that_do_not_summon_the_account_go_to_a_person() {
     rig.clock.advance(TimeDelta::seconds(30));
     rig.cycle().await;
 
-    assert_eq!(
-        rig.answered(),
-        [summoned.clone()],
-        "only the post naming @acme"
-    );
+    assert_eq!(rig.answered(), [summoned], "only the post naming @acme");
     for post in [&other_handle, &thread_only] {
         assert_eq!(
             rig.outcome(post).await,
@@ -476,11 +472,11 @@ async fn a_lost_answer_is_found_among_the_accounts_posts_and_not_posted_again() 
     assert_eq!(
         rig.replies_to(&post).len(),
         1,
-        "X took it; the answer was lost"
+        "X took it; its answer was lost"
     );
     assert_eq!(rig.outcome(&post).await.0, Outcome::Queued);
 
-    rig.clock.advance(TimeDelta::seconds(30));
+    rig.clock.advance(TimeDelta::minutes(1));
     let report = rig.drain().await;
     assert!(
         report.events.iter().any(|e| matches!(

@@ -15,84 +15,37 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
-use shared::clock::Clock;
-use shared::invocation::{ConfigSource, Deployed, deadline_instant};
+use shared::invocation::{ConfigSource, Deployed, FunctionParts, deadline_instant};
 use shared::metrics::{Metric, emf_line};
-use shared::random::Random;
 use shared::reply::handoff::Support;
 use shared::reply::service::{BatchReport, ReplyEvent, Responder};
-use shared::secrets::SecretSource;
-use shared::social::connect::ClientDeps;
-use shared::social::transport::{RetryPolicy, Transport};
+use shared::store::ItemChange;
 use shared::store::dynamodb::change_from_stream;
-use shared::store::{ItemChange, Store};
 
 /// Time kept back from the invocation's deadline: one post's worst case (a 10 s timeout).
 const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// What the function keeps between invocations.
 pub struct Acknowledger {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    secrets: Arc<dyn SecretSource>,
-    random: Arc<dyn Random>,
+    parts: FunctionParts,
     support: Arc<dyn Support>,
-    transport: Transport,
     responder: Deployed<Responder>,
 }
 
 impl Acknowledger {
-    /// The handler's long-lived state, with the default retry policy.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        secrets: Arc<dyn SecretSource>,
-        random: Arc<dyn Random>,
-        support: Arc<dyn Support>,
-        source: ConfigSource,
-    ) -> Result<Self, Error> {
-        Self::with_retries(
-            store,
-            clock,
-            secrets,
-            random,
+    /// The handler's long-lived state: handoffs go to `support`, the config comes from
+    /// `source`.
+    pub fn new(parts: FunctionParts, support: Arc<dyn Support>, source: ConfigSource) -> Self {
+        Self {
+            responder: Deployed::new(Arc::clone(&parts.store), source),
+            parts,
             support,
-            source,
-            RetryPolicy::default(),
-        )
-    }
-
-    /// The handler's long-lived state, retrying platform calls by `retry`.
-    pub fn with_retries(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        secrets: Arc<dyn SecretSource>,
-        random: Arc<dyn Random>,
-        support: Arc<dyn Support>,
-        source: ConfigSource,
-        retry: RetryPolicy,
-    ) -> Result<Self, Error> {
-        let transport = Transport::new(retry, Arc::clone(&random))?;
-        Ok(Self {
-            responder: Deployed::new(Arc::clone(&store), source),
-            store,
-            clock,
-            secrets,
-            random,
-            support,
-            transport,
-        })
+        }
     }
 
     async fn responder(&self) -> Result<Arc<Responder>, Error> {
         self.responder
             .get(|config, version| async move {
-                let deps = ClientDeps {
-                    transport: self.transport.clone(),
-                    store: Arc::clone(&self.store),
-                    clock: Arc::clone(&self.clock),
-                    random: Arc::clone(&self.random),
-                };
                 tracing::info!(
                     version,
                     accounts = config.accounts.len(),
@@ -100,9 +53,9 @@ impl Acknowledger {
                 );
                 Ok::<_, Error>(Responder::new(
                     Arc::new(config),
-                    Arc::clone(&self.secrets),
-                    deps,
-                    Arc::clone(&self.random),
+                    Arc::clone(&self.parts.secrets),
+                    self.parts.client_deps(),
+                    Arc::clone(&self.parts.random),
                     Arc::clone(&self.support),
                 ))
             })
@@ -138,7 +91,7 @@ pub async fn handle(
         }
         None => responder.drain(deadline).await,
     };
-    emit(&report, acknowledger.clock.now());
+    emit(&report, acknowledger.parts.clock.now());
     tracing::info!(
         events = report.events.len(),
         failed = response.batch_item_failures.len(),

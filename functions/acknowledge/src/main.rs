@@ -7,10 +7,11 @@ use std::sync::Arc;
 use acknowledge::{Acknowledger, handle};
 use lambda_runtime::{Error, service_fn};
 use shared::clock::SystemClock;
-use shared::invocation::ConfigSource;
+use shared::invocation::{ConfigSource, FunctionParts};
 use shared::random::SeededRandom;
 use shared::reply::handoff::SnsSupport;
 use shared::secrets::SecretsManager;
+use shared::social::transport::RetryPolicy;
 use shared::store::dynamodb::DynamoStore;
 
 #[tokio::main]
@@ -31,13 +32,13 @@ async fn main() -> Result<(), Error> {
         &aws,
     )));
     let support = Arc::new(SnsSupport::new(aws_sdk_sns::Client::new(&aws), topic));
-    let acknowledger = Acknowledger::new(
+    let parts = FunctionParts::new(
         store,
         clock,
         secrets,
         Arc::new(SeededRandom::from_entropy()),
-        support,
-        source,
+        RetryPolicy::default(),
     )?;
+    let acknowledger = Acknowledger::new(parts, support, source);
     lambda_runtime::run(service_fn(|event| handle(&acknowledger, event))).await
 }

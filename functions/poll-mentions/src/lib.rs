@@ -15,78 +15,36 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use shared::clock::Clock;
-use shared::invocation::{ConfigSource, Deployed, deadline_instant};
+use shared::invocation::{ConfigSource, Deployed, FunctionParts, deadline_instant};
 use shared::mentions::classify::Intent;
 use shared::mentions::cycle::{CycleReport, MentionCycle};
 use shared::mentions::surge::SurgeChange;
 use shared::metrics::{Metric, emf_line};
-use shared::random::Random;
-use shared::secrets::SecretSource;
-use shared::social::connect::ClientDeps;
-use shared::social::transport::{RetryPolicy, Transport};
-use shared::store::Store;
 
 /// What the function keeps between invocations.
 pub struct Poller {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    secrets: Arc<dyn SecretSource>,
-    random: Arc<dyn Random>,
-    transport: Transport,
+    parts: FunctionParts,
     cycle: Deployed<MentionCycle>,
 }
 
 impl Poller {
-    /// The handler's long-lived state, with the default retry policy.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        secrets: Arc<dyn SecretSource>,
-        random: Arc<dyn Random>,
-        source: ConfigSource,
-    ) -> Result<Self, Error> {
-        Self::with_retries(
-            store,
-            clock,
-            secrets,
-            random,
-            source,
-            RetryPolicy::default(),
-        )
-    }
-
-    /// The handler's long-lived state, retrying platform calls by `retry`.
-    pub fn with_retries(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        secrets: Arc<dyn SecretSource>,
-        random: Arc<dyn Random>,
-        source: ConfigSource,
-        retry: RetryPolicy,
-    ) -> Result<Self, Error> {
-        let transport = Transport::new(retry, Arc::clone(&random))?;
-        Ok(Self {
-            cycle: Deployed::new(Arc::clone(&store), source),
-            store,
-            clock,
-            secrets,
-            random,
-            transport,
-        })
+    /// The handler's long-lived state, reading its config from `source`.
+    pub fn new(parts: FunctionParts, source: ConfigSource) -> Self {
+        Self {
+            cycle: Deployed::new(Arc::clone(&parts.store), source),
+            parts,
+        }
     }
 
     async fn cycle(&self) -> Result<Arc<MentionCycle>, Error> {
         self.cycle
             .get(|config, version| async move {
-                let deps = ClientDeps {
-                    transport: self.transport.clone(),
-                    store: Arc::clone(&self.store),
-                    clock: Arc::clone(&self.clock),
-                    random: Arc::clone(&self.random),
-                };
-                let cycle =
-                    MentionCycle::new(Arc::new(config), Arc::clone(&self.secrets), deps).await;
+                let cycle = MentionCycle::new(
+                    Arc::new(config),
+                    Arc::clone(&self.parts.secrets),
+                    self.parts.client_deps(),
+                )
+                .await;
                 tracing::info!(
                     version,
                     accounts = cycle.config().accounts.len(),
@@ -182,7 +140,7 @@ pub async fn handle(
                         value: missing as f64,
                         dimensions: &[("platform", &platform), ("account", &name)],
                     },
-                    poller.clock.now(),
+                    poller.parts.clock.now(),
                 )
             );
         }

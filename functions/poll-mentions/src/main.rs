@@ -6,9 +6,10 @@ use std::sync::Arc;
 use lambda_runtime::{Error, service_fn};
 use poll_mentions::{Poller, handle};
 use shared::clock::SystemClock;
-use shared::invocation::ConfigSource;
+use shared::invocation::{ConfigSource, FunctionParts};
 use shared::random::SeededRandom;
 use shared::secrets::SecretsManager;
+use shared::social::transport::RetryPolicy;
 use shared::store::dynamodb::DynamoStore;
 
 #[tokio::main]
@@ -26,12 +27,13 @@ async fn main() -> Result<(), Error> {
     let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
         &aws,
     )));
-    let poller = Poller::new(
+    let parts = FunctionParts::new(
         store,
         clock,
         secrets,
         Arc::new(SeededRandom::from_entropy()),
-        source,
+        RetryPolicy::default(),
     )?;
+    let poller = Poller::new(parts, source);
     lambda_runtime::run(service_fn(|event| handle(&poller, event))).await
 }
