@@ -91,18 +91,16 @@ impl StoredMention {
         classification: Classification,
         now: DateTime<Utc>,
     ) -> Self {
+        // A thread id equal to the post's own or to the post it answers says nothing more
+        // (readers fall back to those): it is not stored twice.
+        let conversation = mention
+            .conversation
+            .clone()
+            .filter(|c| *c != mention.id && Some(c) != mention.in_reply_to.as_ref());
         // Long ids, links and handles (Bluesky's can be 250 bytes) leave less room for text.
-        let others: Vec<String> = mention
-            .others
-            .iter()
-            .filter(|id| **id != mention.author.id)
-            .take(STORED_OTHERS)
-            .cloned()
-            .collect();
-        let variable = 2 * mention.id.len()
+        let fixed = 2 * mention.id.len()
             + mention.url.len()
-            + mention.conversation.as_ref().map_or(0, String::len)
-            + others.iter().map(|id| id.len() + 4).sum::<usize>()
+            + conversation.as_ref().map_or(0, String::len)
             + mention.author.id.len()
             + mention.author.handle.len()
             + mention.in_reply_to.as_ref().map_or(0, String::len)
@@ -111,6 +109,22 @@ impl StoredMention {
                 .component
                 .as_ref()
                 .map_or(0, |c| c.as_str().len());
+        let mut others: Vec<String> = mention
+            .others
+            .iter()
+            .filter(|id| **id != mention.author.id)
+            .take(STORED_OTHERS)
+            .cloned()
+            .collect();
+        // The accounts to keep out of a reply are worth bytes only while the item still fits
+        // one write unit without them cutting into the budget.
+        while !others.is_empty()
+            && FIXED_OVERHEAD + fixed + others.iter().map(|id| id.len() + 4).sum::<usize>()
+                > ITEM_BUDGET
+        {
+            others.pop();
+        }
+        let variable = fixed + others.iter().map(|id| id.len() + 4).sum::<usize>();
         let budget = ITEM_BUDGET
             .saturating_sub(FIXED_OVERHEAD + variable)
             .min(STORED_TEXT_BYTES);
@@ -128,7 +142,7 @@ impl StoredMention {
             received_at: now,
             kind: mention.kind,
             in_reply_to: mention.in_reply_to.clone(),
-            conversation: mention.conversation.clone(),
+            conversation,
             others,
             intent: classification.intent,
             confidence: classification.confidence,
@@ -199,6 +213,48 @@ mod tests {
             .expiring_at(DateTime::UNIX_EPOCH);
         let size = dynamodb::item_size(&item, 1_000_000);
         assert!(size <= 1024, "{size} bytes");
+        assert_eq!(dynamodb::write_units(&item, 1_000_000), 1);
+    }
+
+    #[test]
+    fn an_x_mention_keeps_the_accounts_it_names_within_one_write_unit() {
+        use crate::mentions::classify::{Classification, Intent};
+        use crate::social::{Author, MentionKind};
+        use crate::store::{NewItem, dynamodb, keys};
+        let id = "1".repeat(19);
+        let mention = Mention {
+            platform: Platform::X,
+            id: id.clone(),
+            url: format!("https://x.com/{}/status/{id}", "h".repeat(15)),
+            author: Author {
+                id: "9".repeat(19),
+                handle: "h".repeat(15),
+                name: None,
+            },
+            text: "😀".repeat(400),
+            created_at: DateTime::UNIX_EPOCH,
+            lang: Some("en".into()),
+            conversation: Some("2".repeat(19)),
+            in_reply_to: Some("3".repeat(19)),
+            kind: MentionKind::Reply,
+            others: (0..12).map(|i| format!("{i:0>19}")).collect(),
+        };
+        let classification = Classification {
+            intent: Intent::OutageReport,
+            confidence: 0.9,
+            lang: "en".into(),
+            component: Some(ComponentId::parse(&"c".repeat(64)).unwrap()),
+        };
+        let account = AccountId::parse(&"a".repeat(64)).unwrap();
+        let stored = StoredMention::new(&account, &mention, classification, DateTime::UNIX_EPOCH);
+        assert_eq!(stored.others.len(), STORED_OTHERS);
+        assert_eq!(
+            stored.conversation.as_deref(),
+            Some("2".repeat(19).as_str())
+        );
+        let item = NewItem::encode(keys::mention(Platform::X, &id), &stored)
+            .unwrap()
+            .expiring_at(DateTime::UNIX_EPOCH);
         assert_eq!(dynamodb::write_units(&item, 1_000_000), 1);
     }
 
