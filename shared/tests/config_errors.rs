@@ -1907,7 +1907,7 @@ fn a_template_field_the_situation_lacks_is_named_at_its_variant() {
 fn a_template_too_long_for_an_account_is_refused_with_its_worst_case() {
     // The worst case: the longest handle X allows (17 with `@` and space), the longest name
     // (10), and the status URL. X counts a URL as 23 only when its domain has a real TLD:
-    // `.example` has none, so this one counts its 34 characters.
+    // `.example` has none, so this one counts its 33 characters.
     let fits = format!(
         "{}\n\n[replies.templates.en]\nincident = [\"{} {{component}} {{status_url}}\"]\n",
         with_account(X_ACCOUNT),
@@ -1915,7 +1915,7 @@ fn a_template_too_long_for_an_account_is_refused_with_its_worst_case() {
     );
     assert!(
         Config::parse(&fits).is_ok(),
-        "17 + 216 + 1 + 10 + 1 + 34 = 279"
+        "17 + 216 + 1 + 10 + 1 + 33 = 278"
     );
     let long = "a".repeat(250);
     let text = format!(
@@ -1931,12 +1931,12 @@ fn a_template_too_long_for_an_account_is_refused_with_its_worst_case() {
     assert!(
         error
             .message
-            .starts_with("can measure 313 where X's weighted count allows 280 (account `acme-x`"),
+            .starts_with("can measure 312 where X's weighted count allows 280 (account `acme-x`"),
         "{}",
         error.message
     );
     assert!(
-        error.message.ends_with("shorten it by 33"),
+        error.message.ends_with("shorten it by 32"),
         "{}",
         error.message
     );
