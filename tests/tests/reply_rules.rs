@@ -818,3 +818,69 @@ async fn a_malformed_mention_fails_alone_and_the_others_are_answered() {
     assert_eq!(report.failed, ["seq-bad"]);
     assert_eq!(rig.server.statuses().len(), 2);
 }
+
+/// A support channel that refuses its first message, as SNS does when it is unreachable.
+struct FlakySupport {
+    inner: LogSupport,
+    failed_once: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl shared::reply::handoff::Support for FlakySupport {
+    async fn hand_off(
+        &self,
+        handoff: &shared::reply::handoff::Handoff,
+    ) -> Result<(), shared::reply::handoff::HandoffError> {
+        if !self
+            .failed_once
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(shared::reply::handoff::HandoffError::Publish {
+                topic: "support".into(),
+                detail: "unreachable".into(),
+            });
+        }
+        self.inner.hand_off(handoff).await
+    }
+}
+
+#[tokio::test]
+async fn a_handoff_the_topic_refuses_fails_its_change_and_goes_out_once_on_the_retry() {
+    let rig = rig("", "vip = [\"id-bigco\"]").await;
+    let flaky = Arc::new(FlakySupport {
+        inner: LogSupport::new(),
+        failed_once: std::sync::atomic::AtomicBool::new(false),
+    });
+    let random = Arc::new(SeededRandom::new(7));
+    let deps = ClientDeps {
+        transport: Transport::new(RetryPolicy::default(), random.clone()).unwrap(),
+        store: Arc::clone(&rig.store),
+        clock: Arc::new(rig.clock.clone()),
+        random: random.clone(),
+    };
+    let responder = Responder::new(
+        Arc::clone(&rig.config),
+        Arc::new(EnvironmentSecrets::new()),
+        deps,
+        random,
+        flaky.clone(),
+    );
+    let vip = rig.mention("1", "bigco", Intent::OutageReport, None);
+    let change = rig.store_mention(&vip).await;
+    let first = responder
+        .handle(std::slice::from_ref(&change), deadline())
+        .await;
+    assert_eq!(first.failed, [change.id.clone()], "retried by the stream");
+    assert!(flaky.inner.handed_off().is_empty());
+    for _ in 0..2 {
+        let again = responder
+            .handle(std::slice::from_ref(&change), deadline())
+            .await;
+        assert!(again.failed.is_empty(), "{again:?}");
+    }
+    assert_eq!(flaky.inner.handed_off().len(), 1, "published once");
+    assert_eq!(
+        rig.outcome(&vip).await,
+        (Outcome::HandedOff, Some("vip".into()))
+    );
+}

@@ -989,17 +989,30 @@ impl Responder {
         if reason == "draft" {
             handoff.draft = detail.map(str::to_owned);
         }
-        if let Err(e) = self.support.hand_off(&handoff).await {
-            return Err(StoreError::Backend(format!(
-                "the support topic did not take the handoff: {e}"
-            )));
-        }
+        // The job is marked first, by a versioned write: of two invocations draining the same
+        // outbox only one wins it and publishes. If publishing fails it goes back in the queue.
         let mut next = job.clone();
         next.state = JobState::HandedOff {
             reason: reason.to_owned(),
             at: self.clock.now(),
         };
-        stored.replace(store, next).await?;
+        let Some(taken) = stored.replace(store, next).await? else {
+            return Ok(());
+        };
+        if let Err(e) = self.support.hand_off(&handoff).await {
+            let mut back = job.clone();
+            back.state = JobState::Queued {
+                not_before: Some(self.clock.now() + backoff(job.attempts.max(1))),
+            };
+            back.last_error = Some(format!("the support topic did not take the handoff: {e}"));
+            // Whoever lost the race to hand it off has dropped its outbox entry: queue it again.
+            if let Some(back) = taken.replace(store, back).await? {
+                job::enqueue(store, &back).await?;
+            }
+            return Err(StoreError::Backend(format!(
+                "the support topic did not take the handoff: {e}"
+            )));
+        }
         if let Some(mention) = &mention {
             self.judged(mention, Outcome::HandedOff, Some(reason), &mut Vec::new())
                 .await?;
