@@ -140,6 +140,42 @@ keywords = ["login", "sign in"]
     )
 }
 
+/// The configuration of the reply tests: "Acme Cloud" with components `api` ("Public API",
+/// keyword "api") and `login` ("Login"), one Mastodon account `acme-m` (handle `acme`) at
+/// `base` with its credentials in the secret `sitrep/acme-m`, `account` ending its table, and
+/// `[replies]` live with `replies` ending it.
+pub fn replies_config_text(base: &str, account: &str, replies: &str) -> String {
+    format!(
+        r#"
+[service]
+name = "Acme Cloud"
+status_url = "https://status.acme.example"
+
+[[components]]
+id = "api"
+name = "Public API"
+keywords = ["api"]
+
+[[components]]
+id = "login"
+name = "Login"
+keywords = ["login"]
+
+[[accounts]]
+id = "acme-m"
+platform = "mastodon"
+handle = "acme"
+base_url = "{base}"
+credentials = "sitrep/acme-m"
+{account}
+
+[replies]
+mode = "live"
+{replies}
+"#
+    )
+}
+
 /// The real EventBridge "Scheduled Event" JSON as a Lambda event, due in 30 s.
 pub fn scheduled_event() -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
     let payload: EventBridgeEvent<serde_json::Value> =

@@ -27,7 +27,7 @@ use shared::social::{MentionKind, Platform};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Key, NewItem, Store, keys};
 use sitrep_tests::statuses::{Next, StatusServer};
-use sitrep_tests::{dynamodb, epoch, fresh_table};
+use sitrep_tests::{dynamodb, epoch, fresh_table, replies_config_text};
 
 struct Rig {
     clock: ManualClock,
@@ -49,29 +49,7 @@ async fn rig() -> Rig {
         Arc::new(clock.clone()),
     ));
     let server = StatusServer::start().await;
-    let text = format!(
-        r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-[[components]]
-id = "api"
-name = "Public API"
-keywords = ["api"]
-
-[[accounts]]
-id = "acme-m"
-platform = "mastodon"
-handle = "acme"
-base_url = "{}"
-credentials = "sitrep/acme-m"
-
-[replies]
-mode = "live"
-"#,
-        server.server.base
-    );
+    let text = replies_config_text(&server.server.base, "", "");
     let config = Config::parse(&text).unwrap();
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await

@@ -24,7 +24,7 @@ use shared::social::transport::{RetryPolicy, Transport};
 use shared::social::{MentionKind, Platform};
 use shared::store::{ItemChange, Key, NewItem, Store, keys};
 use sitrep_tests::statuses::{Next, StatusServer};
-use sitrep_tests::{dynamo_store, epoch, sqlite_store};
+use sitrep_tests::{dynamo_store, epoch, replies_config_text, sqlite_store};
 use tokio::time::Instant;
 
 struct Rig {
@@ -34,38 +34,6 @@ struct Rig {
     server: StatusServer,
     config: Arc<Config>,
     responder: Responder,
-}
-
-fn config_text(base: &str, account: &str, replies: &str) -> String {
-    format!(
-        r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-[[components]]
-id = "api"
-name = "Public API"
-keywords = ["api"]
-
-[[components]]
-id = "login"
-name = "Login"
-keywords = ["login"]
-
-[[accounts]]
-id = "acme-m"
-platform = "mastodon"
-handle = "acme"
-base_url = "{base}"
-credentials = "sitrep/acme-m"
-{account}
-
-[replies]
-mode = "live"
-{replies}
-"#
-    )
 }
 
 fn responder(
@@ -103,7 +71,7 @@ fn responder(
 
 async fn rig_on(store: Arc<dyn Store>, clock: ManualClock, account: &str, replies: &str) -> Rig {
     let server = StatusServer::start().await;
-    let text = config_text(&server.server.base, account, replies);
+    let text = replies_config_text(&server.server.base, account, replies);
     let config = Arc::new(Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}")));
     let support = Arc::new(LogSupport::new());
     let responder = responder(&config, &store, &clock, &support);
@@ -489,7 +457,7 @@ async fn a_thread_sitrep_replied_in_is_not_answered_again() {
 async fn a_dry_run_decides_and_records_everything_and_posts_nothing() {
     let rig = rig("announce = \"auto\"", "").await;
     let config = Config::parse(
-        &config_text(&rig.server.server.base, "announce = \"auto\"", "")
+        &replies_config_text(&rig.server.server.base, "announce = \"auto\"", "")
             .replace("mode = \"live\"", "mode = \"dry-run\""),
     )
     .unwrap();
