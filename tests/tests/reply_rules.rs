@@ -838,7 +838,11 @@ async fn a_handoff_the_topic_refuses_fails_its_change_and_goes_out_once_on_the_r
     let first = responder
         .handle(std::slice::from_ref(&change), deadline())
         .await;
-    assert_eq!(first.failed, [change.id.clone()], "retried by the stream");
+    assert_eq!(
+        first.failed,
+        std::slice::from_ref(&change.id),
+        "retried by the stream"
+    );
     assert!(flaky.inner.handed_off().is_empty());
     for _ in 0..2 {
         let again = responder
