@@ -117,16 +117,53 @@ pub async fn record(
 ) -> Result<ResponseRecord, StoreError> {
     let key = keys::response(record.posted_at, record.platform, &record.post);
     let expires = record.seen_at + TimeDelta::from_std(retention).unwrap_or(TimeDelta::days(30));
+    write(store, &key, Some((record, expires)), change)
+        .await?
+        .ok_or_else(|| StoreError::Backend(format!("the response record {key} was not written")))
+}
+
+/// Applies `change` to the record of a mention posted at `posted_at`, if it has one (every
+/// judged mention has): what a later step (the reply, the follow-up) adds to it, without
+/// reading the mention again. `None` when there is no record.
+pub async fn amend(
+    store: &dyn Store,
+    posted_at: DateTime<Utc>,
+    platform: Platform,
+    post: &str,
+    change: impl Fn(&mut ResponseRecord),
+) -> Result<Option<ResponseRecord>, StoreError> {
+    write(
+        store,
+        &keys::response(posted_at, platform, post),
+        None,
+        change,
+    )
+    .await
+}
+
+/// Read-modify-write of one record, creating it from `base` (with its expiry) when absent.
+async fn write(
+    store: &dyn Store,
+    key: &crate::store::Key,
+    base: Option<(ResponseRecord, DateTime<Utc>)>,
+    change: impl Fn(&mut ResponseRecord),
+) -> Result<Option<ResponseRecord>, StoreError> {
     for _ in 0..8 {
-        let current = store.get(&key).await?;
-        let (mut next, version) = match &current {
-            Some(item) => (item.decode::<ResponseRecord>()?, Some(item.version)),
-            None => (record.clone(), None),
+        let current = store.get(key).await?;
+        let (mut next, version, expires) = match (&current, &base) {
+            (Some(item), _) => (
+                item.decode::<ResponseRecord>()?,
+                Some(item.version),
+                item.expires_at,
+            ),
+            (None, Some((record, expires))) => (record.clone(), None, Some(*expires)),
+            (None, None) => return Ok(None),
         };
         change(&mut next);
-        let item = NewItem::encode(key.clone(), &next)?.expiring_at(expires);
+        let mut item = NewItem::encode(key.clone(), &next)?;
+        item.expires_at = expires;
         if write_over(store, item, version).await?.is_some() {
-            return Ok(next);
+            return Ok(Some(next));
         }
     }
     Err(StoreError::Backend(format!(

@@ -160,7 +160,7 @@ impl Responder {
                 self.on_mention_change(change, &mut picture, &mut report.events)
                     .await
             } else if change.key.sk == "META" && change.key.pk.starts_with("INCIDENT#") {
-                self.on_incident_change(change, &mut report.events).await
+                self.on_incident_change(change).await
             } else {
                 Ok(())
             };
@@ -361,11 +361,7 @@ impl Responder {
         Ok(())
     }
 
-    async fn on_incident_change(
-        &self,
-        change: &ItemChange,
-        _events: &mut Vec<ReplyEvent>,
-    ) -> Result<(), StoreError> {
+    async fn on_incident_change(&self, change: &ItemChange) -> Result<(), StoreError> {
         let Some(item) = &change.new else {
             return Ok(());
         };
@@ -454,17 +450,19 @@ impl Responder {
     /// until `deadline`.
     pub async fn drain(&self, deadline: Instant) -> BatchReport {
         let mut report = BatchReport::default();
+        let mut state = DrainState::default();
         for (index, account) in self.config.accounts.iter().enumerate() {
             if Instant::now() >= deadline {
                 break;
             }
             if let Err(e) = self
-                .drain_account(index, account, deadline, &mut report.events)
+                .drain_account(index, account, deadline, &mut state)
                 .await
             {
                 report.errors.push(format!("{} outbox: {e}", account.id));
             }
         }
+        report.events = state.events;
         report
     }
 
@@ -473,7 +471,7 @@ impl Responder {
         index: usize,
         account: &SocialAccount,
         deadline: Instant,
-        events: &mut Vec<ReplyEvent>,
+        state: &mut DrainState,
     ) -> Result<(), StoreError> {
         let store = self.store.as_ref();
         let budget = Budget::of(account.platform);
@@ -501,14 +499,14 @@ impl Responder {
                 };
                 let now = self.clock.now();
                 let step = self
-                    .advance(index, account, &budget, stored, now, events)
+                    .advance(index, account, &budget, stored, now, state)
                     .await?;
                 match step {
                     Step::Done => store.delete(&entry.key).await?,
                     Step::Again => {}
                     Step::Stop => return Ok(()),
                     Step::Wait(until) => {
-                        events.push(ReplyEvent::Waiting {
+                        state.events.push(ReplyEvent::Waiting {
                             account: account.id.to_string(),
                             until,
                             queued: entries.len(),
@@ -529,7 +527,7 @@ impl Responder {
         budget: &Budget,
         stored: StoredJob,
         now: DateTime<Utc>,
-        events: &mut Vec<ReplyEvent>,
+        state: &mut DrainState,
     ) -> Result<Step, StoreError> {
         let store = self.store.as_ref();
         let attempt = match &stored.job.state {
@@ -553,14 +551,14 @@ impl Responder {
             && is_stale(mention.posted_at, &self.config, now)
         {
             return self
-                .give_to_person(stored, "stale", None, events)
+                .give_to_person(stored, "stale", None, &mut state.events)
                 .await
                 .map(|()| Step::Done);
         }
         // The text: an attempt after an ambiguous failure repeats the one that may be out.
         let (text, variant) = match (&attempt, &job.text) {
             (Attempt::AfterAmbiguous, Some(text)) => (text.clone(), job.variant),
-            _ => match self.render(&job, now).await? {
+            _ => match self.render(&job, now, &mut state.picture).await? {
                 Some((text, variant)) => (text, Some(variant)),
                 None => {
                     return self
@@ -568,7 +566,7 @@ impl Responder {
                             stored,
                             "refused",
                             Some("every variant was refused"),
-                            events,
+                            &mut state.events,
                         )
                         .await
                         .map(|()| Step::Done);
@@ -582,12 +580,12 @@ impl Responder {
             let Some(done) = stored.replace(store, job).await? else {
                 return Ok(Step::Again);
             };
-            self.finished(&done, None, now, events).await?;
+            self.finished(&done, None, now, &mut state.events).await?;
             return Ok(Step::Done);
         }
         if job.kind == JobKind::Update && account.announce == Announce::Draft {
             return self
-                .give_to_person(stored, "draft", Some(&text), events)
+                .give_to_person(stored, "draft", Some(&text), &mut state.events)
                 .await
                 .map(|()| Step::Done);
         }
@@ -612,7 +610,7 @@ impl Responder {
             };
             job.last_error = Some("the account's client could not be built".into());
             sending.replace(store, job).await?;
-            events.push(ReplyEvent::Failed {
+            state.events.push(ReplyEvent::Failed {
                 account: account.id.to_string(),
                 detail: "the account's client could not be built from its secret".into(),
             });
@@ -643,7 +641,8 @@ impl Responder {
                 if posted.recovered {
                     tracing::info!(job = %done.key, "the earlier attempt had gone through; nothing posted twice");
                 }
-                self.finished(&done, Some(&posted), now, events).await?;
+                self.finished(&done, Some(&posted), now, &mut state.events)
+                    .await?;
                 Ok(Step::Done)
             }
             Err(SocialError::Duplicate { detail, .. }) => {
@@ -655,7 +654,7 @@ impl Responder {
                 job.variant = None;
                 job.last_error = Some(detail.clone());
                 job.state = JobState::Queued { not_before: None };
-                events.push(ReplyEvent::Failed {
+                state.events.push(ReplyEvent::Failed {
                     account: account.id.to_string(),
                     detail: format!("refused as duplicate content; trying other wording: {detail}"),
                 });
@@ -668,7 +667,7 @@ impl Responder {
                 };
                 job.last_error = Some(detail.clone());
                 sending.replace(store, job).await?;
-                events.push(ReplyEvent::Failed {
+                state.events.push(ReplyEvent::Failed {
                     account: account.id.to_string(),
                     detail: format!(
                         "no answer; the platform is checked before any retry: {detail}"
@@ -688,7 +687,7 @@ impl Responder {
                 job.state = JobState::Queued { not_before: None };
                 job.last_error = Some(detail.clone());
                 sending.replace(store, job).await?;
-                events.push(ReplyEvent::Failed {
+                state.events.push(ReplyEvent::Failed {
                     account: account.id.to_string(),
                     detail: format!("rate limited: {detail}"),
                 });
@@ -703,7 +702,7 @@ impl Responder {
                 let Some(back) = sending.replace(store, job).await? else {
                     return Ok(Step::Again);
                 };
-                self.give_to_person(back, "refused", Some(&detail), events)
+                self.give_to_person(back, "refused", Some(&detail), &mut state.events)
                     .await
                     .map(|()| Step::Done)
             }
@@ -712,7 +711,7 @@ impl Responder {
                 // it to a person once the attempts run out.
                 budget.release(store, &account.id, now).await?;
                 let detail = error.to_string();
-                events.push(ReplyEvent::Failed {
+                state.events.push(ReplyEvent::Failed {
                     account: account.id.to_string(),
                     detail: detail.clone(),
                 });
@@ -726,7 +725,7 @@ impl Responder {
                 };
                 if attempts >= MAX_ATTEMPTS {
                     return self
-                        .give_to_person(back, "failed", Some(&detail), events)
+                        .give_to_person(back, "failed", Some(&detail), &mut state.events)
                         .await
                         .map(|()| Step::Done);
                 }
@@ -744,6 +743,7 @@ impl Responder {
         &self,
         job: &Job,
         now: DateTime<Utc>,
+        picture: &mut Option<StatusPicture>,
     ) -> Result<Option<(String, usize)>, StoreError> {
         let templates = &self.config.replies.templates;
         let lang = job.mention.as_ref().map_or_else(
@@ -786,9 +786,13 @@ impl Responder {
                 }
             }
             (None, _) => {
-                let picture = StatusPicture::load(self.store.as_ref(), &self.config, now).await?;
-                let answer =
-                    picture.answer(job.mention.as_ref().and_then(|m| m.component.as_ref()));
+                // Read once per drain, as once per batch when judging.
+                let loaded = match picture.take() {
+                    Some(loaded) => loaded,
+                    None => StatusPicture::load(self.store.as_ref(), &self.config, now).await?,
+                };
+                let answer = loaded.answer(job.mention.as_ref().and_then(|m| m.component.as_ref()));
+                *picture = Some(loaded);
                 values
                     .set(Field::Component, answer.component.clone())
                     .set(Field::Status, answer.status.as_str())
@@ -878,43 +882,52 @@ impl Responder {
                     ))
                     .await?;
             }
-            if let Some(stored) = store
-                .get(&keys::mention(job.platform, &mention.id))
-                .await?
-                .map(|item| item.decode::<StoredMention>())
-                .transpose()?
-            {
-                let kind = job.kind;
-                let dry_run = posted.is_none();
-                let record = response::record(
-                    store,
-                    ResponseRecord::of(&stored, Outcome::Queued, None),
-                    self.config.mentions.retention,
-                    |record| match kind {
-                        JobKind::Reply => {
-                            if record.answered_at.is_none() {
-                                record.answered_at = Some(now);
-                                record.outcome = if dry_run {
-                                    Outcome::Recorded
-                                } else {
-                                    Outcome::Answered
-                                };
-                                record.reason = None;
-                            }
-                        }
-                        JobKind::FollowUp => {
-                            record.followed_up_at.get_or_insert(now);
-                        }
-                        JobKind::Update => {}
-                    },
-                )
-                .await?;
-                if job.kind == JobKind::Reply {
-                    response_time = record.time_to_first_response();
-                    let sla =
-                        TimeDelta::from_std(self.config.replies.sla).unwrap_or(TimeDelta::MAX);
-                    sla_breached = response_time.is_some_and(|t| t > sla);
+            let kind = job.kind;
+            let dry_run = posted.is_none();
+            let change = |record: &mut ResponseRecord| match kind {
+                JobKind::Reply => {
+                    if record.answered_at.is_none() {
+                        record.answered_at = Some(now);
+                        record.outcome = if dry_run {
+                            Outcome::Recorded
+                        } else {
+                            Outcome::Answered
+                        };
+                        record.reason = None;
+                    }
                 }
+                JobKind::FollowUp => {
+                    record.followed_up_at.get_or_insert(now);
+                }
+                JobKind::Update => {}
+            };
+            // Every judged mention has its record; the mention is read only if it is missing.
+            let mut record =
+                response::amend(store, mention.posted_at, job.platform, &mention.id, &change)
+                    .await?;
+            if record.is_none()
+                && let Some(stored) = store
+                    .get(&keys::mention(job.platform, &mention.id))
+                    .await?
+                    .map(|item| item.decode::<StoredMention>())
+                    .transpose()?
+            {
+                record = Some(
+                    response::record(
+                        store,
+                        ResponseRecord::of(&stored, Outcome::Queued, None),
+                        self.config.mentions.retention,
+                        &change,
+                    )
+                    .await?,
+                );
+            }
+            if let Some(record) = record
+                && job.kind == JobKind::Reply
+            {
+                response_time = record.time_to_first_response();
+                let sla = TimeDelta::from_std(self.config.replies.sla).unwrap_or(TimeDelta::MAX);
+                sla_breached = response_time.is_some_and(|t| t > sla);
             }
         }
         events.push(ReplyEvent::Sent {
@@ -1036,6 +1049,13 @@ impl Responder {
         }
         slot.clone()
     }
+}
+
+/// What one drain carries from job to job: what happened, and the status picture once read.
+#[derive(Default)]
+struct DrainState {
+    events: Vec<ReplyEvent>,
+    picture: Option<StatusPicture>,
 }
 
 /// What the outbox does after one job.
