@@ -1,6 +1,6 @@
 //! `sitrep`: validate a configuration, probe once, run the probe, mentions and reply loop
 //! locally, classify posts, report response times, push a configuration to the deployed
-//! table, or watch the outage drill. Parses arguments only;
+//! table, list who is on call, or watch the outage drill. Parses arguments only;
 //! the work is in the `sitrep_cli` library and the `shared` crate.
 #![forbid(unsafe_code)]
 
@@ -82,6 +82,18 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Who is on call on every schedule, and the shifts of the next days (times in UTC and in
+    /// each person's own zone).
+    Oncall {
+        /// The TOML configuration.
+        config: PathBuf,
+        /// The instant to look at, RFC 3339 (e.g. `2026-11-23T10:00:00Z`; default: now).
+        #[arg(long, value_parser = sitrep_cli::oncall_listing::parse_instant)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        /// How many days of shifts to list (1 to 366).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+    },
     /// Manage the configuration deployed to AWS.
     Config {
         #[command(subcommand)]
@@ -151,6 +163,7 @@ async fn main() -> ExitCode {
             };
             sitrep_cli::report(&source, since, sla, config.as_deref()).await
         }
+        Command::Oncall { config, at, days } => sitrep_cli::oncall(&config, at, days),
         Command::Config {
             command: ConfigCommand::Push { config, table },
         } => sitrep_cli::push_config(&config, &table).await,

@@ -233,7 +233,7 @@ fn usable_duration(duration: Duration) -> Option<Duration> {
 /// Maps a local time in `zone` to an instant with the module's DST rules: a time in a gap is
 /// the first instant after the gap, an ambiguous time the earlier instant. `None` only for
 /// times too far out for chrono to represent.
-fn resolve(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+pub(crate) fn resolve(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     match zone.from_local_datetime(&local) {
         MappedLocalTime::Single(instant) => Some(instant.with_timezone(&Utc)),
         // Ordered by value rather than trusting the pair's order.
@@ -261,13 +261,13 @@ fn gap_end(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 
 /// The wall-clock time in `zone` at instant `t`; `None` only at the edges of chrono's range,
 /// where `DateTime::naive_local` would panic.
-fn local_of(zone: Tz, t: DateTime<Utc>) -> Option<NaiveDateTime> {
+pub(crate) fn local_of(zone: Tz, t: DateTime<Utc>) -> Option<NaiveDateTime> {
     let offset = zone.offset_from_utc_datetime(&t.naive_utc()).fix();
     t.naive_utc().checked_add_offset(offset)
 }
 
 /// `date` moved by `days` days, `None` past chrono's calendar range.
-fn shift(date: NaiveDate, days: i64) -> Option<NaiveDate> {
+pub(crate) fn shift(date: NaiveDate, days: i64) -> Option<NaiveDate> {
     date.checked_add_signed(Duration::try_days(days)?)
 }
 

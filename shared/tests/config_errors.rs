@@ -185,7 +185,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "colour",
         position_of(&text, "colour"),
-        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`",
+        "unknown field `colour`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`, `people`, `schedules`, `policies`, `oncall`",
     );
 
     let text = format!("{VALID}\n[alerts]\nemail = \"ops@acme-cloud.example\"\n");
@@ -193,7 +193,7 @@ fn an_unknown_top_level_key_is_named_at_its_line() {
         &only_error(&text),
         "alerts",
         position_of(&text, "alerts"),
-        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`",
+        "unknown field `alerts`, expected one of `service`, `probe`, `components`, `checks`, `maintenance`, `mentions`, `accounts`, `replies`, `people`, `schedules`, `policies`, `oncall`",
     );
 }
 
@@ -240,7 +240,7 @@ fn unknown_keys_in_every_other_table_are_named_with_their_table() {
             ),
             "components[1].color",
             "color",
-            "unknown field `color`, expected one of `id`, `name`, `open_incident_on`, `keywords`",
+            "unknown field `color`, expected one of `id`, `name`, `open_incident_on`, `keywords`, `policy`, `urgency`",
         ),
         (
             format!("{VALID}\n[probe]\nconcurrency = 8\ninterval = \"30s\"\n"),
@@ -1498,6 +1498,431 @@ fn an_empty_keyword_is_named_with_its_index() {
 }
 
 // ---------------------------------------------------------------------------------------
+// On-call: people, schedules, policies, [oncall] and the components' routing
+// ---------------------------------------------------------------------------------------
+
+/// Two people, one weekly schedule, one policy paging it, and `[oncall]` making it the
+/// default: valid after `VALID`.
+const ON_CALL: &str = r#"
+[[people]]
+id = "alice"
+name = "Alice Smith"
+timezone = "Europe/London"
+sms = "+447700900123"
+
+[[people]]
+id = "bob"
+name = "Bob Jones"
+timezone = "America/New_York"
+email = "bob@example.com"
+
+[[schedules]]
+id = "primary"
+name = "Primary"
+
+[[schedules.layers]]
+name = "London"
+timezone = "Europe/London"
+start = "2026-11-02 09:00"
+rotation = "weekly"
+participants = ["alice", "bob"]
+
+[[policies]]
+id = "default"
+name = "Default"
+
+[[policies.steps]]
+targets = ["schedule:primary"]
+delay = "5m"
+
+[oncall]
+policy = "default"
+"#;
+
+/// `VALID` and `ON_CALL` with `from` replaced by `to` (which must occur once).
+#[track_caller]
+fn on_call_with(from: &str, to: &str) -> String {
+    assert_eq!(ON_CALL.matches(from).count(), 1, "`{from}` once in ON_CALL");
+    format!("{VALID}{}", ON_CALL.replace(from, to))
+}
+
+#[test]
+fn a_valid_on_call_section_parses_with_its_defaults() {
+    use shared::oncall::{ShiftLength, Target as PageTarget, Urgency};
+
+    let config = Config::parse(&format!("{VALID}{ON_CALL}")).expect("valid");
+    let oncall = &config.oncall;
+    assert_eq!(oncall.people.len(), 2);
+    assert_eq!(oncall.people[1].working_hours.start.to_string(), "09:00:00");
+    assert_eq!(oncall.schedules[0].layers[0].shift, ShiftLength::Days(7));
+    assert_eq!(oncall.schedules[0].layers[0].participants.len(), 2);
+    assert_eq!(
+        oncall.policies[0].steps[0].targets,
+        [PageTarget::Schedule(
+            shared::config::ScheduleId::parse("primary").expect("valid")
+        )]
+    );
+    assert_eq!(oncall.policies[0].repeat, 0);
+    let default = oncall.default.as_ref().expect("a default routing");
+    assert_eq!(
+        (default.policy.as_str(), default.urgency),
+        ("default", Urgency::High)
+    );
+    assert!(oncall.routing.is_empty());
+    assert!(oncall.page_suspected);
+    assert_eq!(oncall.ack_ttl, Duration::from_secs(24 * 3600));
+
+    // A component's own urgency is routed through the default policy.
+    let text = format!(
+        "{}{ON_CALL}",
+        VALID.replace(
+            "name = \"Dashboard\"\n",
+            "name = \"Dashboard\"\nurgency = \"low\"\n"
+        )
+    );
+    let config = Config::parse(&text).expect("valid");
+    let dashboard = shared::config::ComponentId::parse("dashboard").expect("valid");
+    let routing = config.oncall.routing_of(Some(&dashboard)).expect("routed");
+    assert_eq!(
+        (routing.policy.as_str(), routing.urgency),
+        ("default", Urgency::Low)
+    );
+
+    // Without any on-call section: nobody to page, and the documented defaults.
+    let config = Config::parse(VALID).expect("valid");
+    assert!(config.oncall.people.is_empty() && config.oncall.default.is_none());
+    assert!(config.oncall.page_suspected);
+    assert_eq!(config.oncall.ack_ttl, Duration::from_secs(24 * 3600));
+}
+
+#[test]
+fn an_unknown_id_is_named_where_it_is_referenced() {
+    let text = on_call_with(
+        "participants = [\"alice\", \"bob\"]",
+        "participants = [\"alice\", \"carol\"]",
+    );
+    assert_error(
+        &only_error(&text),
+        "schedules[0].layers[0].participants[1]",
+        position_of(&text, "\"carol\""),
+        "no person has id `carol` (known: alice, bob)",
+    );
+
+    let text = on_call_with(
+        "targets = [\"schedule:primary\"]",
+        "targets = [\"person:bob\", \"schedule:secondary\"]",
+    );
+    assert_error(
+        &only_error(&text),
+        "policies[0].steps[0].targets[1]",
+        position_of(&text, "\"schedule:secondary\""),
+        "no schedule has id `secondary` (known: primary)",
+    );
+
+    let text = on_call_with(
+        "targets = [\"schedule:primary\"]",
+        "targets = [\"team:sre\"]",
+    );
+    assert_error(
+        &only_error(&text),
+        "policies[0].steps[0].targets[0]",
+        position_of(&text, "\"team:sre\""),
+        "must be \"schedule:<id>\" or \"person:<id>\", got \"team:sre\"",
+    );
+
+    let text = on_call_with("policy = \"default\"", "policy = \"fallback\"");
+    assert_error(
+        &only_error(&text),
+        "oncall.policy",
+        value_of(&text, "policy = \"fallback\""),
+        "no policy has id `fallback` (known: default)",
+    );
+
+    let text = format!(
+        "{}{ON_CALL}",
+        VALID.replace(
+            "name = \"Dashboard\"\n",
+            "name = \"Dashboard\"\npolicy = \"nights\"\n"
+        )
+    );
+    assert_error(
+        &only_error(&text),
+        "components[1].policy",
+        value_of(&text, "policy = \"nights\""),
+        "no policy has id `nights` (known: default)",
+    );
+}
+
+#[test]
+fn a_component_that_pages_nobody_is_an_error() {
+    // Policies exist, but neither the components nor `[oncall]` name one.
+    let text = on_call_with("[oncall]\npolicy = \"default\"\n", "");
+    let list = errors(&text);
+    let message = "pages nobody: set `policy` here, or a default for every component with `policy` in `[oncall]`";
+    assert_eq!(list.len(), 2, "{list:#?}");
+    let (api, _) = position_of(&text, "id = \"api\"\n");
+    let (dashboard, _) = position_of(&text, "id = \"dashboard\"");
+    assert_error(&list[0], "components[0].policy", (api - 1, 1), message);
+    assert_error(
+        &list[1],
+        "components[1].policy",
+        (dashboard - 1, 1),
+        message,
+    );
+
+    // A component with its own policy is fine; the other one is still reported.
+    let text = format!(
+        "{}{}",
+        VALID.replace(
+            "name = \"Public API\"\n",
+            "name = \"Public API\"\npolicy = \"default\"\n"
+        ),
+        ON_CALL.replace("[oncall]\npolicy = \"default\"\n", "")
+    );
+    assert_error(
+        &only_error(&text),
+        "components[1].policy",
+        (position_of(&text, "id = \"dashboard\"").0 - 1, 1),
+        message,
+    );
+}
+
+#[test]
+fn person_mistakes_are_each_named_with_field_and_line() {
+    let text = on_call_with(
+        "sms = \"+447700900123\"",
+        "sms = \"07700 900123\"\nemail = \"alice at example.com\"\ntopic = \"oncall-alice\"\nworking_hours = { days = [\"mon\", \"funday\"], start = \"17:00\", end = \"09:00\" }",
+    );
+    let found: Vec<(String, (usize, usize), String)> = errors(&text)
+        .into_iter()
+        .map(|e| (e.field, (e.line, e.column), e.message))
+        .collect();
+    let expected = [
+        (
+            "people[0].sms",
+            value_of(&text, "sms = "),
+            "`07700 900123` is not a phone number in E.164 form (`+447700900123`: `+`, country code, number)",
+        ),
+        (
+            "people[0].email",
+            value_of(&text, "email = \"alice"),
+            "`alice at example.com` is not an email address (`alice@example.com`)",
+        ),
+        (
+            "people[0].topic",
+            value_of(&text, "topic = "),
+            "`oncall-alice` is not an SNS topic ARN (`arn:aws:sns:eu-west-1:123456789012:oncall-alice`)",
+        ),
+        (
+            "people[0].working_hours.days[1]",
+            position_of(&text, "\"funday\""),
+            "unknown weekday `funday`: expected `mon` to `sun` or `monday` to `sunday`",
+        ),
+    ];
+    let expected: Vec<(String, (usize, usize), String)> = expected
+        .into_iter()
+        .map(|(f, p, m)| (f.to_owned(), p, m.to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+
+    // Hours that end before they start, and a person nobody can reach.
+    let text = on_call_with(
+        "email = \"bob@example.com\"",
+        "working_hours = { start = \"17:00\", end = \"09:00\" }",
+    );
+    let list = errors(&text);
+    assert_eq!(list.len(), 2, "{list:#?}");
+    let (bob, _) = position_of(&text, "id = \"bob\"");
+    assert_error(
+        &list[0],
+        "people[1].sms",
+        (bob - 1, 1),
+        "a person needs at least one way to be reached: `sms`, `email` or `topic`",
+    );
+    assert_error(
+        &list[1],
+        "people[1].working_hours.end",
+        position_of(&text, "\"09:00\""),
+        "must be after `start` (17:00): working hours end on the day they start",
+    );
+}
+
+#[test]
+fn duplicate_on_call_ids_are_reported_at_the_second() {
+    let text = format!(
+        "{VALID}{ON_CALL}\n[[people]]\nid = \"bob\"\nname = \"Robert\"\ntimezone = \"UTC\"\nemail = \"robert@example.com\"\n"
+    );
+    let (line, _) = position_of(&text, "name = \"Robert\"");
+    assert_error(
+        &only_error(&text),
+        "people[2].id",
+        (line - 1, 6),
+        "duplicate person id `bob`",
+    );
+
+    let text = on_call_with(
+        "[oncall]",
+        "[[policies]]\nid = \"default\"\nname = \"Again\"\n\n[[policies.steps]]\ntargets = [\"person:bob\"]\ndelay = \"10m\"\n\n[oncall]",
+    );
+    let (line, _) = position_of(&text, "name = \"Again\"");
+    assert_error(
+        &only_error(&text),
+        "policies[1].id",
+        (line - 1, 6),
+        "duplicate policy id `default`",
+    );
+}
+
+#[test]
+fn rotations_restrictions_and_overrides_are_checked() {
+    let text = on_call_with("rotation = \"weekly\"", "rotation = \"fortnightly\"");
+    assert_error(
+        &only_error(&text),
+        "schedules[0].layers[0].rotation",
+        value_of(&text, "rotation = "),
+        "must be \"daily\", \"weekly\", \"<n>d\" (days, e.g. \"14d\") or \"<n>h\" (hours, e.g. \"12h\"), got \"fortnightly\"",
+    );
+    let text = on_call_with("rotation = \"weekly\"", "rotation = \"91d\"");
+    assert_error(
+        &only_error(&text),
+        "schedules[0].layers[0].rotation",
+        value_of(&text, "rotation = "),
+        "a rotation in days must be 1d to 90d, got \"91d\"",
+    );
+
+    let text = on_call_with(
+        "participants = [\"alice\", \"bob\"]",
+        "participants = [\"alice\", \"bob\"]\nrestrictions = [\n  { days = [\"mon\"], start = \"08:00\", end = \"16:00\" },\n  { days = [], start = \"22:00\", end = \"25:00\" },\n]",
+    );
+    let list = errors(&text);
+    assert_eq!(list.len(), 2, "{list:#?}");
+    assert_error(
+        &list[0],
+        "schedules[0].layers[0].restrictions[1].days",
+        value_of(&text, "days = []"),
+        "must list at least one weekday, or be left out",
+    );
+    assert_error(
+        &list[1],
+        "schedules[0].layers[0].restrictions[1].end",
+        position_of(&text, "\"25:00\""),
+        "`25:00` is not a time of day: the hour must be 0 to 23",
+    );
+
+    let overrides = "participants = [\"alice\", \"bob\"]\n\n[[schedules.overrides]]\nperson = \"bob\"\ntimezone = \"Europe/London\"\nstart = \"2026-12-24 18:00\"\nend = \"2026-12-24 09:00\"\n";
+    let text = on_call_with("participants = [\"alice\", \"bob\"]", overrides);
+    assert_error(
+        &only_error(&text),
+        "schedules[0].overrides[0].end",
+        value_of(&text, "end = \"2026-12-24 09:00\""),
+        "`end` must be after `start`",
+    );
+    let text = on_call_with(
+        "participants = [\"alice\", \"bob\"]",
+        &overrides
+            .replace("\"bob\"\ntimezone", "\"dave\"\ntimezone")
+            .replace("2026-12-24 09:00", "2026-12-27 09:00"),
+    );
+    assert_error(
+        &only_error(&text),
+        "schedules[0].overrides[0].person",
+        position_of(&text, "\"dave\""),
+        "no person has id `dave` (known: alice, bob)",
+    );
+}
+
+#[test]
+fn policy_and_oncall_settings_are_range_checked() {
+    let text = on_call_with(
+        "delay = \"5m\"",
+        "delay = \"30s\"\n\n[[policies.steps]]\ntargets = []\ndelay = \"1h\"",
+    );
+    let list = errors(&text);
+    assert_eq!(list.len(), 2, "{list:#?}");
+    assert_error(
+        &list[0],
+        "policies[0].steps[0].delay",
+        value_of(&text, "delay = \"30s\""),
+        "must be between 1m and 24h",
+    );
+    assert_error(
+        &list[1],
+        "policies[0].steps[1].targets",
+        value_of(&text, "targets = []"),
+        "must name at least one target (\"schedule:<id>\" or \"person:<id>\")",
+    );
+
+    let text = on_call_with("name = \"Default\"", "name = \"Default\"\nrepeat = 11");
+    assert_error(
+        &only_error(&text),
+        "policies[0].repeat",
+        value_of(&text, "repeat = "),
+        "must be between 0 and 10, got 11",
+    );
+
+    let text = on_call_with(
+        "policy = \"default\"",
+        "policy = \"default\"\nurgency = \"medium\"\nack_url = \"ftp://acme.example/ack\"\nack_ttl = \"1m\"",
+    );
+    let found: Vec<(String, String)> = errors(&text)
+        .into_iter()
+        .map(|e| (e.field, e.message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "oncall.urgency".to_owned(),
+                "must be \"high\" or \"low\", got \"medium\"".to_owned()
+            ),
+            (
+                "oncall.ack_url".to_owned(),
+                "`ftp://acme.example/ack` is not an http(s) URL (scheme `ftp`)".to_owned()
+            ),
+            (
+                "oncall.ack_ttl".to_owned(),
+                "must be between 5m and 7d".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn on_call_tables_get_the_usual_toml_diagnostics() {
+    let text = on_call_with("rotation = \"weekly\"", "rotaton = \"weekly\"");
+    let error = only_error(&text);
+    assert_eq!(error.field, "schedules[0].layers[0].rotaton");
+    assert_eq!((error.line, error.column), position_of(&text, "rotaton"));
+
+    let text = on_call_with("[oncall]", "[[oncall]]");
+    assert_error(
+        &only_error(&text),
+        "oncall",
+        position_of(&text, "[[oncall]]"),
+        "`oncall` is a single table: write `[oncall]`, not `[[oncall]]`",
+    );
+
+    let text = format!("{VALID}\n[people]\nid = \"alice\"\n");
+    assert_error(
+        &only_error(&text),
+        "people",
+        position_of(&text, "[people]"),
+        "`people` is a list of tables: write `[[people]]` for each one, not `[people]`",
+    );
+
+    let layer = &ON_CALL[ON_CALL.find("[[schedules.layers]]").expect("in ON_CALL")
+        ..ON_CALL.find("[[policies]]").expect("in ON_CALL")];
+    let text = on_call_with(layer, "");
+    let (line, _) = position_of(&text, "id = \"primary\"");
+    assert_error(
+        &only_error(&text),
+        "schedules[0].layers",
+        (line - 1, 1),
+        "a schedule needs at least one [[schedules.layers]] table",
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // The shipped example
 // ---------------------------------------------------------------------------------------
 
@@ -1517,6 +1942,14 @@ fn the_example_config_is_valid_and_uses_every_feature() {
     assert_eq!(config.probe.raw_retention, Duration::from_secs(7 * 86_400));
 
     assert_eq!(config.components.len(), 5);
+    assert_eq!(config.oncall.people.len(), 6);
+    assert_eq!(config.oncall.schedules.len(), 2);
+    assert_eq!(config.oncall.schedules[0].layers.len(), 3);
+    assert_eq!(config.oncall.policies.len(), 2);
+    assert_eq!(config.oncall.policies[0].repeat, 2);
+    assert_eq!(config.oncall.ack_ttl, Duration::from_secs(12 * 3600));
+    assert_eq!(config.oncall.routing.len(), 1);
+    assert!(config.oncall.default.is_some());
     assert!(
         config.components[0]
             .keywords

@@ -9,6 +9,7 @@
 mod accounts;
 pub mod deployed;
 mod duration;
+mod oncall;
 mod raw;
 mod replies;
 mod validate;
@@ -84,6 +85,9 @@ pub struct Config {
     pub accounts: Vec<SocialAccount>,
     /// When and how sitrep answers customers, and what it says.
     pub replies: ReplySettings,
+    /// Who can be paged, the on-call schedules, the escalation policies and which policy
+    /// pages for which component (`[[people]]`, `[[schedules]]`, `[[policies]]`, `[oncall]`).
+    pub oncall: crate::oncall::OnCall,
 }
 
 impl Config {
@@ -212,6 +216,18 @@ slug_id!(
 slug_id!(
     /// Identifies a social account in the config (`acme-x`).
     AccountId
+);
+slug_id!(
+    /// Identifies a person who can be paged (`alice`).
+    PersonId
+);
+slug_id!(
+    /// Identifies an on-call schedule (`primary`).
+    ScheduleId
+);
+slug_id!(
+    /// Identifies an escalation policy (`default`).
+    PolicyId
 );
 
 /// Settings of the mentions service.

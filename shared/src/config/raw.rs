@@ -25,6 +25,13 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub accounts: Vec<S<RawAccount>>,
     pub replies: Option<S<RawReplies>>,
+    #[serde(default)]
+    pub people: Vec<S<super::oncall::RawPerson>>,
+    #[serde(default)]
+    pub schedules: Vec<S<super::oncall::RawSchedule>>,
+    #[serde(default)]
+    pub policies: Vec<S<super::oncall::RawPolicy>>,
+    pub oncall: Option<S<super::oncall::RawOnCall>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,6 +58,10 @@ pub(super) struct RawComponent {
     pub name: S<String>,
     pub open_incident_on: Option<S<String>>,
     pub keywords: Option<S<Vec<S<String>>>>,
+    /// The escalation policy paging for its incidents (default: `[oncall] policy`).
+    pub policy: Option<S<String>>,
+    /// `high` or `low` (default: `[oncall] urgency`).
+    pub urgency: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

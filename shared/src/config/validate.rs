@@ -16,7 +16,7 @@ use super::{
     DnsRecordType, DnsTarget, HttpTarget, IncidentTrigger, MentionSettings, ProbeSettings, Quorum,
     ReplySettings, Service, Target, TcpTarget, TlsTarget, parse_duration,
 };
-use super::{accounts, replies};
+use super::{accounts, oncall, replies};
 use crate::maintenance::{self, MaintenanceWindow, Schedule};
 use crate::probe::condition::Condition;
 
@@ -125,9 +125,19 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
 
     let mut components = Vec::new();
     let mut component_ids = HashSet::new();
+    let mut paging = Vec::new();
     for (i, component) in raw.components.into_iter().enumerate() {
         let id_span = component.get_ref().id.span();
-        if let Some(c) = component_of(i, component.into_inner(), &mut errors) {
+        let header = component.span();
+        let mut component = component.into_inner();
+        paging.push(oncall::ComponentPaging {
+            index: i,
+            id: ComponentId::parse(component.id.get_ref()).ok(),
+            header,
+            policy: component.policy.take(),
+            urgency: component.urgency.take(),
+        });
+        if let Some(c) = component_of(i, component, &mut errors) {
             if !component_ids.insert(c.id.clone()) {
                 errors.at(
                     id_span,
@@ -217,6 +227,17 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         );
     }
 
+    let oncall = oncall::on_call(
+        oncall::RawSections {
+            people: raw.people,
+            schedules: raw.schedules,
+            policies: raw.policies,
+            oncall: raw.oncall,
+        },
+        paging,
+        &mut errors,
+    );
+
     errors.finish()?;
     // Every error returned above, so the URL is there; stay total all the same.
     let status_url = status_url.ok_or_else(|| ConfigErrors(Vec::new()))?;
@@ -229,6 +250,7 @@ pub(super) fn parse(source: &str) -> Result<Config, ConfigErrors> {
         mentions,
         accounts: social,
         replies,
+        oncall,
     })
 }
 
@@ -289,12 +311,16 @@ fn describe_toml_error(source: &str, span: &Range<usize>, message: &str) -> (Str
 /// A section written with the wrong brackets, `[[service]]` or `[checks]`, when the error at
 /// `path` is inside it. serde's own words for these are misleading ("expected a string").
 fn shape_mistake(document: &DeTable<'_>, path: &str) -> Option<(&'static str, String)> {
-    const SECTIONS: [(&str, bool); 5] = [
+    const SECTIONS: [(&str, bool); 9] = [
         ("service", false),
         ("probe", false),
         ("components", true),
         ("checks", true),
         ("maintenance", true),
+        ("people", true),
+        ("schedules", true),
+        ("policies", true),
+        ("oncall", false),
     ];
     SECTIONS.iter().find_map(|&(name, many)| {
         let inside = path == name
