@@ -7,13 +7,26 @@ writes on purpose, so this launcher runs the same moto application (`moto_server
 code path) behind one lock: requests still arrive concurrently, and each is answered whole
 before the next one is applied.
 
+It also answers one read-only route of its own, for tests of what moto keeps but has no
+API for:
+
+    GET /_sitrep/sms?region=us-east-1
+
+returns the SMS messages published straight to phone numbers in that region (default
+us-east-1) for moto's default account, oldest first, as a JSON list of
+{"message_id", "phone_number", "message"} objects. Real SNS hands them to carriers; moto
+records them in its SNS backend (`sms_messages`).
+
 Usage: moto-server.py HOST PORT
 """
 
+import json
 import os
+import re
 import signal
 import sys
 import threading
+from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
@@ -22,6 +35,39 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+
+
+SMS_ROUTE = "/_sitrep/sms"
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def recorded_sms(environ, start_response):
+    """The SMS moto recorded in one region, as JSON (see the module's docstring)."""
+    # Imported on first use, so a server that is never asked starts as fast as before.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    def answer(status, body):
+        payload = json.dumps(body).encode()
+        start_response(
+            status,
+            [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
+
+    if environ.get("REQUEST_METHOD") != "GET":
+        return answer("405 Method Not Allowed", {"error": f"{SMS_ROUTE} is read-only: use GET"})
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    region = query.get("region", ["us-east-1"])[0]
+    if not REGION.match(region):
+        return answer("400 Bad Request", {"error": f"not a region name: {region!r}"})
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][region]
+    # Copied under the lock, so the list is one consistent state of the backend.
+    messages = [
+        {"message_id": message_id, "phone_number": phone_number, "message": message}
+        for message_id, (phone_number, message) in list(backend.sms_messages.items())
+    ]
+    return answer("200 OK", messages)
 
 
 def main() -> None:
@@ -33,6 +79,8 @@ def main() -> None:
 
     def one_at_a_time(environ, start_response):
         with lock:
+            if environ.get("PATH_INFO") == SMS_ROUTE:
+                return recorded_sms(environ, start_response)
             # Materialise the body inside the lock: the answer reflects exactly one state.
             return list(application(environ, start_response))
 

@@ -5,71 +5,22 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 use shared::reply::handoff::{Handoff, HandoffKind, SnsSupport, Support};
 use shared::social::Platform;
+use sitrep_tests::moto_endpoint;
+use sitrep_tests::queues::{subscribed_queue, unique};
 
 /// SNS and SQS clients for the moto server `scripts/test` started; never real AWS.
 async fn moto() -> (aws_sdk_sns::Client, aws_sdk_sqs::Client) {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
-        "AWS_ENDPOINT_URL must point at the local moto server (got `{endpoint}`): run scripts/test"
-    );
+    moto_endpoint();
     let config = shared::aws::lambda_sdk_config().await;
     (
         aws_sdk_sns::Client::new(&config),
         aws_sdk_sqs::Client::new(&config),
     )
-}
-
-/// A name no other test process shares.
-fn unique(name: &str) -> String {
-    format!("{name}-{}", std::process::id())
-}
-
-/// A new queue subscribed to `topic`, with raw delivery or SNS's JSON envelope, and an
-/// optional filter policy.
-async fn subscribed_queue(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-    topic: &str,
-    name: &str,
-    raw: bool,
-    filter: Option<&str>,
-) -> String {
-    let url = sqs
-        .create_queue()
-        .queue_name(unique(name))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()
-        .remove(&QueueAttributeName::QueueArn)
-        .unwrap();
-    let mut subscribe = sns
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", raw.to_string());
-    if let Some(policy) = filter {
-        subscribe = subscribe.attributes("FilterPolicy", policy);
-    }
-    subscribe.send().await.unwrap();
-    url
 }
 
 /// Every message on the queue, waiting up to a few seconds for `expected` of them.
