@@ -4,15 +4,21 @@
 //! which the real X client polls; sitrep classifies them, and their surge opens a suspected
 //! incident that the probes then confirm. sitrep answers them in public (the stand-in X API
 //! receives the real client's `POST /2/tweets` replies), posts the vendor's incident updates,
-//! hands what needs a person to a person, and follows up after the recovery. The story
+//! hands what needs a person to a person, and follows up after the recovery. The on-call
+//! engineer is paged the moment an incident opens (through the console notifier, the texts
+//! exactly as SNS would send them); nobody acknowledges within the step's minute, so the
+//! page escalates to the secondary, who follows the link in the text to the real
+//! acknowledgement route on 127.0.0.1 and owns the incident. The story
 //! prints as it happens, then the figures that matter to the people woken by it and to the
 //! customers who asked.
 //!
 //! Minutes are compressed to seconds (one cycle a second instead of a minute), nothing else
-//! changes: same config parser, same thresholds, same store adapter as `sitrep run`. Later
-//! capabilities (customers asking, replies, pages) add their beats to the same [`Timeline`].
+//! changes: same config parser, same thresholds, same store adapter as `sitrep run`. The one
+//! exception is the escalation delay: the pager's clock skips the step's minute instead of
+//! waiting it out, and the timeline says so.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use shared::clock::{Clock, SystemClock};
@@ -39,7 +45,14 @@ use shared::reply::handoff::LogSupport;
 use shared::reply::job::JobKind;
 use shared::reply::service::{ReplyEvent, Responder};
 
+use shared::notify::console::ConsoleNotifier;
+use shared::notify::{Message, MessageKind};
+use shared::oncall::ack_route::AckRoute;
+use shared::oncall::paging::{AckLinks, Pager, PagingEvent};
+use shared::oncall::token::AckKey;
+
 use crate::CliError;
+use crate::ack_server::AckServer;
 use crate::flaky::{FlakyService, Mode};
 use crate::stream::LocalStream;
 use crate::x_timeline::XTimeline;
@@ -83,6 +96,43 @@ const CUSTOMERS: [(u32, &str, &str); 6] = [
         "back up, thanks @acme for the quick fix and the updates!",
     ),
 ];
+
+/// The pager's clock in the drill: the system clock, plus whatever waiting the drill skipped.
+#[derive(Debug, Default)]
+struct DrillClock {
+    skipped_ms: AtomicI64,
+}
+
+impl DrillClock {
+    fn skip(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.skipped_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for DrillClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::milliseconds(self.skipped_ms.load(Ordering::SeqCst))
+    }
+}
+
+/// How one message went out, in words: "Sam by SMS: \"…\"".
+fn describe(message: &Message) -> String {
+    match &message.contact {
+        shared::oncall::Contact::Sms(number) => {
+            format!("{} by SMS to {number}: \"{}\"", message.person, message.sms)
+        }
+        shared::oncall::Contact::Email(address) => {
+            format!(
+                "{} by email to {address}: \"{}\"",
+                message.person, message.subject
+            )
+        }
+        shared::oncall::Contact::Topic(arn) => {
+            format!("{} on topic {arn}: \"{}\"", message.person, message.subject)
+        }
+    }
+}
 
 /// One line of the story: when, who, what.
 #[derive(Debug, Clone)]
@@ -161,6 +211,46 @@ announce = "auto"
 [replies]
 mode = "live"
 
+# Sam is on call; if Sam does not acknowledge within a minute, Lee is paged.
+[oncall]
+policy = "primary"
+
+[[people]]
+id = "sam"
+name = "Sam"
+timezone = "Europe/London"
+sms = "+447700900123"
+
+[[people]]
+id = "lee"
+name = "Lee"
+timezone = "America/New_York"
+sms = "+12125550199"
+email = "lee@acme.example"
+
+[[schedules]]
+id = "primary"
+name = "Primary"
+
+[[schedules.layers]]
+name = "weekly"
+timezone = "Europe/London"
+start = "2026-01-05 09:00"
+rotation = "weekly"
+participants = ["sam"]
+
+[[policies]]
+id = "primary"
+name = "Primary"
+
+[[policies.steps]]
+targets = ["schedule:primary"]
+delay = "1m"
+
+[[policies.steps]]
+targets = ["person:lee"]
+delay = "5m"
+
 [[components]]
 id = "api"
 name = "Public API"
@@ -222,7 +312,13 @@ pub async fn run() -> Result<(), CliError> {
     };
     let mentions = MentionCycle::new(Arc::clone(&config), secrets.clone(), deps.clone()).await;
     let support = Arc::new(LogSupport::new());
-    let responder = Responder::new(Arc::clone(&config), secrets, deps, random, support.clone());
+    let responder = Responder::new(
+        Arc::clone(&config),
+        secrets,
+        deps,
+        Arc::clone(&random),
+        support.clone(),
+    );
     let prober = Prober::new(
         Arc::clone(&config),
         Arc::clone(&store),
@@ -230,6 +326,33 @@ pub async fn run() -> Result<(), CliError> {
         "local",
     )
     .map_err(CliError::other)?;
+    // A fresh link key per drill, as the deployment generates one per stack.
+    let key_bytes: Vec<u8> = (0..4)
+        .flat_map(|_| random.next_u64().to_le_bytes())
+        .collect();
+    let drill_clock = Arc::new(DrillClock::default());
+    let route = AckRoute::new(
+        Arc::clone(&store),
+        AckKey::new(&key_bytes).map_err(CliError::other)?,
+        drill_clock.clone(),
+        config.service.name.clone(),
+    );
+    let ack_server = AckServer::start(Arc::new(route), ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(CliError::other)?;
+    let notifier = ConsoleNotifier::new();
+    let pager = Pager::new(
+        Arc::clone(&config),
+        Arc::clone(&store),
+        drill_clock.clone(),
+        Arc::new(notifier.clone()),
+        Arc::clone(&random),
+        Some(AckLinks {
+            key: Arc::new(AckKey::new(&key_bytes).map_err(CliError::other)?),
+            base: ack_server.base_url(),
+        }),
+    );
+    let browser = reqwest::Client::new();
 
     println!(
         "sitrep outage drill: a service on {} will fail and recover.",
@@ -256,6 +379,9 @@ pub async fn run() -> Result<(), CliError> {
     let mut suspected = None;
     let mut unread: Vec<(String, String)> = Vec::new();
     let mut responses: Vec<(String, chrono::Duration)> = Vec::new();
+    let mut shown_messages = 0usize;
+    let (mut first_page, mut escalated, mut acknowledged) = (None, None, None);
+    let mut skip_after: Option<u32> = None;
     let (mut follow_ups, mut updates, mut handoffs) = (0usize, 0usize, 0usize);
     let mut ticker = tokio::time::interval(CYCLE);
     for cycle in 0..MAX_CYCLES {
@@ -385,10 +511,85 @@ pub async fn run() -> Result<(), CliError> {
             }
         }
         x.set_now(clock.now());
-        let answered = stream
-            .deliver(&responder, Instant::now() + CYCLE)
+        if skip_after == Some(cycle) {
+            drill_clock.skip(Duration::from_secs(61));
+            story.beat(
+                "sitrep",
+                "a minute passes with no acknowledgement from Sam (the drill skips the wait)",
+            );
+        }
+        let (answered, paging) = stream
+            .deliver(Some(&responder), Some(&pager), Instant::now() + CYCLE)
             .await
             .map_err(CliError::other)?;
+        if let Some(error) = paging.errors.first() {
+            return Err(CliError::Other(format!(
+                "the drill's paging failed: {error}"
+            )));
+        }
+        let sent = notifier.sent();
+        for message in sent.iter().skip(shown_messages) {
+            let verb = match message.kind {
+                MessageKind::Page => "paged",
+                MessageKind::Resolved => "told",
+                MessageKind::Reply => "answered",
+            };
+            let at = story.beat("sitrep", format!("{verb} {}", describe(message)));
+            if message.kind == MessageKind::Page {
+                if first_page.is_none() {
+                    first_page = Some(at);
+                    skip_after = Some(cycle + 2);
+                } else if message.person.as_str() == "lee" && escalated.is_none() {
+                    escalated = Some(at);
+                }
+            }
+        }
+        shown_messages = sent.len();
+        for event in &paging.events {
+            if let PagingEvent::Exhausted { incident } = event {
+                story.beat(
+                    "sitrep",
+                    format!("nobody acknowledged {incident}: escalation ran out"),
+                );
+            }
+        }
+        // Lee follows the link in the text, as a phone would: GET shows a confirmation
+        // (fetching a link acknowledges nothing), POST acknowledges.
+        if escalated.is_some() && acknowledged.is_none() {
+            let link = sent
+                .iter()
+                .filter(|m| m.kind == MessageKind::Page && m.person.as_str() == "lee")
+                .find_map(|m| {
+                    m.sms
+                        .split_whitespace()
+                        .find(|w| w.starts_with("http"))
+                        .map(str::to_owned)
+                });
+            if let Some(link) = link {
+                let shown = browser.get(&link).send().await.map_err(CliError::other)?;
+                story.beat(
+                    "on-call",
+                    format!(
+                        "Lee opens the link: HTTP {} asks to confirm",
+                        shown.status().as_u16()
+                    ),
+                );
+                let confirmed = browser.post(&link).send().await.map_err(CliError::other)?;
+                let status = confirmed.status().as_u16();
+                let escalation = match &incident_id {
+                    Some(id) => pager.escalation(id).await.map_err(CliError::other)?,
+                    None => None,
+                };
+                let owner = escalation
+                    .as_ref()
+                    .and_then(|e| e.acknowledged.as_ref())
+                    .map_or("nobody".to_owned(), |a| a.by.to_string());
+                acknowledged = Some(story.beat(
+                    "on-call",
+                    format!("Lee confirms: HTTP {status}, incident acknowledged by {owner}; escalation stops"),
+                ));
+            }
+        }
         if let Some(error) = answered.errors.first() {
             return Err(CliError::Other(format!(
                 "the drill's replies failed: {error}"
@@ -444,6 +645,7 @@ pub async fn run() -> Result<(), CliError> {
             }
         }
         let settled = resolved.is_some()
+            && acknowledged.is_some()
             && unread.is_empty()
             && follow_ups >= responses.len()
             && cycle >= HEALTHY_CYCLES + BROKEN_CYCLES + 3;
@@ -524,6 +726,18 @@ pub async fn run() -> Result<(), CliError> {
                 seconds(opened.saturating_sub(*suspected_at)),
             ],
         );
+    }
+    if let Some(paged) = first_page {
+        rows.push(vec![
+            "failure -> on-call paged".to_owned(),
+            seconds(paged.saturating_sub(failed_at)),
+        ]);
+    }
+    if let (Some(paged), Some(owned)) = (first_page, acknowledged) {
+        rows.push(vec![
+            "first page -> acknowledged (after one escalation)".to_owned(),
+            format!("{} + 1 min skipped", seconds(owned.saturating_sub(paged))),
+        ]);
     }
     rows.extend(vec![vec![
         "uptime over the drill".to_owned(),

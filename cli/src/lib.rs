@@ -1,8 +1,10 @@
 //! The `sitrep` command's work: each public function is one subcommand.
 #![forbid(unsafe_code)]
 
+pub mod ack_server;
 pub mod demo;
 pub mod flaky;
+pub mod oncall_listing;
 pub mod render;
 pub mod stream;
 pub mod x_timeline;
@@ -26,6 +28,12 @@ use shared::social::transport::{RetryPolicy, Transport};
 use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
 
+use shared::notify::console::ConsoleNotifier;
+use shared::oncall::ack_route::AckRoute;
+use shared::oncall::paging::{AckLinks, Pager};
+use shared::oncall::token::AckKey;
+
+use crate::ack_server::AckServer;
 use crate::stream::LocalStream;
 
 /// Why a subcommand failed; the message is what the user sees.
@@ -90,13 +98,34 @@ pub fn load_config(path: &Path) -> Result<(String, Config), CliError> {
 pub fn validate(path: &Path) -> Result<(), CliError> {
     let (_, config) = load_config(path)?;
     println!(
-        "{} is valid: {} component(s), {} check(s), {} maintenance window(s), {} social account(s)",
+        "{} is valid: {} component(s), {} check(s), {} maintenance window(s), {} social account(s), {} on-call people, {} schedule(s), {} escalation {}",
         path.display(),
         config.components.len(),
         config.checks.len(),
         config.maintenance.len(),
-        config.accounts.len()
+        config.accounts.len(),
+        config.oncall.people.len(),
+        config.oncall.schedules.len(),
+        config.oncall.policies.len(),
+        if config.oncall.policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        }
     );
+    Ok(())
+}
+
+/// `sitrep oncall`: who every schedule has on call at `at` (default: now) and the shifts of
+/// the next `days` days.
+pub fn oncall(
+    path: &Path,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    days: u32,
+) -> Result<(), CliError> {
+    let (_, config) = load_config(path)?;
+    let at = at.unwrap_or_else(|| SystemClock.now());
+    print!("{}", oncall_listing::listing(&config.oncall, at, days));
     Ok(())
 }
 
@@ -170,7 +199,7 @@ pub async fn run(
             Some(mention_cycle(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?)
         }
     };
-    let replies = match config.accounts.is_empty() {
+    let responder = match config.accounts.is_empty() {
         true => None,
         false => {
             println!(
@@ -180,16 +209,28 @@ pub async fn run(
                     shared::config::ReplyMode::DryRun => "recorded, not posted (dry run)",
                 }
             );
-            let stream = LocalStream::open(Arc::clone(&sqlite))
-                .await
-                .map_err(CliError::other)?;
-            Some((
-                responder(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock))?,
-                stream,
-            ))
+            Some(responder(
+                Arc::clone(&config),
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )?)
         }
     };
-    let mut replies = replies;
+    let paging = match config.oncall.people.is_empty() {
+        true => None,
+        false => {
+            Some(local_pager(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?)
+        }
+    };
+    let mut stream = match responder.is_some() || paging.is_some() {
+        true => Some(
+            LocalStream::open(Arc::clone(&sqlite))
+                .await
+                .map_err(CliError::other)?,
+        ),
+        false => None,
+    };
+    let mut shown_pages = 0usize;
     let prober = Prober::new(Arc::clone(&config), store, Arc::clone(&clock), region)
         .map_err(CliError::other)?;
     let mut ticker = tokio::time::interval(interval);
@@ -215,18 +256,30 @@ pub async fn run(
                 eprintln!("  error: {error}");
             }
         }
-        if let Some((responder, stream)) = &mut replies {
+        if let Some(stream) = &mut stream {
+            let pager = paging.as_ref().map(|p| &p.pager);
             match stream
-                .deliver(responder, tokio::time::Instant::now() + interval)
+                .deliver(
+                    responder.as_ref(),
+                    pager,
+                    tokio::time::Instant::now() + interval,
+                )
                 .await
             {
-                Ok(report) => {
-                    print!("{}", render::reply_lines(&report));
-                    for error in &report.errors {
+                Ok((replies, pages)) => {
+                    print!("{}", render::reply_lines(&replies));
+                    for error in replies.errors.iter().chain(&pages.errors) {
                         eprintln!("  error: {error}");
                     }
                 }
                 Err(error) => eprintln!("  error: reading the change feed: {error}"),
+            }
+            if let Some(paging) = &paging {
+                let sent = paging.notifier.sent();
+                for message in sent.iter().skip(shown_pages) {
+                    print!("{}", render::page_line(message));
+                }
+                shown_pages = sent.len();
             }
         }
         if let Err(error) = sqlite.purge_expired().await {
@@ -238,6 +291,62 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The local pager: texts and emails print to the console instead of going through SNS,
+/// and acknowledgement links point at the route served on 127.0.0.1 (`SITREP_ACK_PORT`, or
+/// any free port).
+struct LocalPaging {
+    pager: Pager,
+    notifier: ConsoleNotifier,
+    _server: AckServer,
+}
+
+async fn local_pager(
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> Result<LocalPaging, CliError> {
+    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+    // A fresh key per run: links from an earlier run stop working, as after a key rotation.
+    let key: Vec<u8> = (0..4)
+        .flat_map(|_| random.next_u64().to_le_bytes())
+        .collect();
+    let port = std::env::var("SITREP_ACK_PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(0);
+    let route = AckRoute::new(
+        Arc::clone(&store),
+        AckKey::new(&key).map_err(CliError::other)?,
+        Arc::clone(&clock),
+        config.service.name.clone(),
+    );
+    let server = AckServer::start(Arc::new(route), ([127, 0, 0, 1], port).into())
+        .await
+        .map_err(CliError::other)?;
+    let notifier = ConsoleNotifier::new();
+    println!(
+        "sitrep: paging {} people; pages print here, acknowledgement links at {}",
+        config.oncall.people.len(),
+        server.base_url()
+    );
+    let pager = Pager::new(
+        config,
+        store,
+        clock,
+        Arc::new(notifier.clone()),
+        random,
+        Some(AckLinks {
+            key: Arc::new(AckKey::new(&key).map_err(CliError::other)?),
+            base: server.base_url(),
+        }),
+    );
+    Ok(LocalPaging {
+        pager,
+        notifier,
+        _server: server,
+    })
 }
 
 /// What local services' clients share: HTTP with the default retries, the store, the clock

@@ -242,6 +242,26 @@ pub fn reply_lines(report: &shared::reply::service::BatchReport) -> String {
     out
 }
 
+/// One message the local pager sent, as the person would get it.
+pub fn page_line(message: &shared::notify::Message) -> String {
+    use shared::oncall::Contact;
+    let kind = message.kind.as_str();
+    match &message.contact {
+        Contact::Sms(number) => format!(
+            "  {kind:<8} {} SMS {number}: {}\n",
+            message.person, message.sms
+        ),
+        Contact::Email(address) => format!(
+            "  {kind:<8} {} email {address}: {}\n",
+            message.person, message.subject
+        ),
+        Contact::Topic(arn) => format!(
+            "  {kind:<8} {} topic {arn}: {}\n",
+            message.person, message.subject
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

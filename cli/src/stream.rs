@@ -1,10 +1,11 @@
-//! The embedded store's change feed, delivered to the reply service the way DynamoDB Streams
-//! delivers the table's changes to the acknowledge function: in order, in batches, only the
-//! changes its filter passes, and a batch's failed change (and everything after it) delivered
-//! again next time.
+//! The embedded store's change feed, delivered to the reply service and the pager the way
+//! DynamoDB Streams delivers the table's changes to the acknowledge and page functions: in
+//! order, in batches, only the changes their filters pass, and a batch's failed change (and
+//! everything after it) delivered again next time.
 
 use std::sync::Arc;
 
+use shared::oncall::paging::{Pager, PagingReport};
 use shared::reply::service::{BatchReport, Responder};
 use shared::store::sqlite::SqliteStore;
 use shared::store::{ItemChange, StoreError};
@@ -28,15 +29,18 @@ impl LocalStream {
     }
 
     /// Delivers the recorded changes the acknowledge function acts on to `responder` (which
-    /// drains the outboxes after each batch), stopping at the first failed change so that it
-    /// is delivered again next time. When none arrived, the outboxes are drained anyway, as
-    /// the acknowledge function's schedule does.
+    /// drains the outboxes after each batch), and incident changes to `pager`, stopping at
+    /// the first failed change so that it is delivered again next time. When none arrived,
+    /// the outboxes are drained anyway, as the acknowledge function's schedule does; the
+    /// pager's escalation sweep runs every time, as the page function's schedule does.
     pub async fn deliver(
         &mut self,
-        responder: &Responder,
+        responder: Option<&Responder>,
+        pager: Option<&Pager>,
         deadline: Instant,
-    ) -> Result<BatchReport, StoreError> {
+    ) -> Result<(BatchReport, PagingReport), StoreError> {
         let mut all = BatchReport::default();
+        let mut paging = PagingReport::default();
         let mut handled_any = false;
         loop {
             let changes = self.store.changes_after(self.after, BATCH).await?;
@@ -47,13 +51,26 @@ impl LocalStream {
             // it: a drain that writes while it waits would otherwise feed itself until the
             // deadline.
             let wanted: Vec<ItemChange> = changes.iter().filter(|c| acts_on(c)).cloned().collect();
-            let report = if wanted.is_empty() {
-                BatchReport::default()
-            } else {
-                handled_any = true;
-                responder.handle(&wanted, deadline).await
+            let report = match responder {
+                Some(responder) if !wanted.is_empty() => {
+                    handled_any = true;
+                    responder.handle(&wanted, deadline).await
+                }
+                _ => BatchReport::default(),
             };
-            let failed = report.failed.first().cloned();
+            let incidents: Vec<ItemChange> =
+                wanted.iter().filter(|c| is_incident(c)).cloned().collect();
+            let paged = match pager {
+                Some(pager) if !incidents.is_empty() => pager.handle(&incidents).await,
+                _ => PagingReport::default(),
+            };
+            // The first change either service failed on, in stream order.
+            let failed = changes
+                .iter()
+                .find(|c| report.failed.contains(&c.id) || paged.failed.contains(&c.id))
+                .map(|c| c.id.clone());
+            paging.events.extend(paged.events);
+            paging.errors.extend(paged.errors);
             all.events.extend(report.events);
             all.errors.extend(report.errors);
             let handled: Vec<u64> = changes
@@ -71,13 +88,23 @@ impl LocalStream {
                 break;
             }
         }
-        if !handled_any {
+        if let Some(responder) = responder.filter(|_| !handled_any) {
             let drained = responder.drain(deadline).await;
             all.events.extend(drained.events);
             all.errors.extend(drained.errors);
         }
-        Ok(all)
+        if let Some(pager) = pager {
+            let swept = pager.sweep().await;
+            paging.events.extend(swept.events);
+            paging.errors.extend(swept.errors);
+        }
+        Ok((all, paging))
     }
+}
+
+/// Whether the page function's stream filter passes `change`: an incident record written.
+fn is_incident(change: &ItemChange) -> bool {
+    change.key.pk.starts_with("INCIDENT#") && change.key.sk == "META"
 }
 
 /// Whether the acknowledge function's stream filter (`infra/template.yaml`) passes `change`:

@@ -556,6 +556,67 @@ pub async fn close(
     Ok(resolved)
 }
 
+/// Resolves an incident on a person's word (an on-call engineer's `resolve`), detaching it
+/// from its component's state and from the surge that opened it: if the probes still see the
+/// failure, a new incident opens (and pages) rather than the resolved one lingering open in
+/// the state. `None` if it does not exist; an incident already resolved is returned as is.
+pub async fn resolve_by_hand(
+    store: &dyn Store,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Incident>, StoreError> {
+    let Some(current) = load(store, id).await? else {
+        return Ok(None);
+    };
+    if current.phase == IncidentPhase::Resolved {
+        return Ok(Some(current));
+    }
+    if let Some(component) = &current.component {
+        detach(
+            store,
+            &keys::component_state(component),
+            |state: &mut ComponentState| {
+                (state.incident.as_deref() == Some(id)).then(|| state.incident = None)
+            },
+        )
+        .await?;
+    }
+    let scope = current.component.as_ref().map_or("*", ComponentId::as_str);
+    detach(store, &keys::surge(scope), |state: &mut SurgeState| {
+        (state.incident.as_deref() == Some(id)).then(|| *state = state.closed())
+    })
+    .await?;
+    close(store, id, now).await
+}
+
+/// Rewrites the item at `key` with `change` when it applies (`Some`), retrying lost races.
+async fn detach<T: Serialize + serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &crate::store::Key,
+    change: impl Fn(&mut T) -> Option<()>,
+) -> Result<(), StoreError> {
+    for _ in 0..8 {
+        let Some(item) = store.get(key).await? else {
+            return Ok(());
+        };
+        let mut value: T = item.decode()?;
+        if change(&mut value).is_none() {
+            return Ok(());
+        }
+        match store
+            .update(NewItem::encode(key.clone(), &value)?, item.version)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Backend(format!(
+        "{key} kept changing under contention"
+    )))
+}
+
 /// "4 min 10 s", "2 h 5 min", "45 s": a duration the way an incident report states it.
 pub fn human_duration(duration: Duration) -> String {
     let total = duration.num_seconds().max(0);

@@ -12,6 +12,8 @@
 //! - [`mentions`]: polling mentions, classifying them, and surges of outage reports.
 //! - [`metrics`]: CloudWatch metrics as Embedded Metric Format lines.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
+//! - [`oncall`]: on-call schedules, escalation, acknowledgement links and SMS commands.
+//! - [`notify`]: the paging port: SNS (SMS, email, topics) and a console adapter.
 //! - [`social`]: the social platforms: one client trait, X, Mastodon and Bluesky clients.
 //! - [`secrets`]: the secrets port (Secrets Manager, or the environment locally).
 //! - [`random`]: the randomness port (retry jitter).
@@ -30,6 +32,8 @@ pub mod logging;
 pub mod maintenance;
 pub mod mentions;
 pub mod metrics;
+pub mod notify;
+pub mod oncall;
 pub mod probe;
 pub mod random;
 pub mod reply;

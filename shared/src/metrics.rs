@@ -27,15 +27,21 @@ pub struct Metric<'a> {
 /// The EMF line for `metric` at `at`.
 pub fn emf_line(metric: &Metric<'_>, at: DateTime<Utc>) -> String {
     let mut root = Map::new();
+    let named: Vec<&str> = metric.dimensions.iter().map(|(name, _)| *name).collect();
+    // Per dimension value, and once more without dimensions so that one alarm watches the
+    // total; a metric without dimensions is declared once.
+    let sets = if named.is_empty() {
+        json!([[]])
+    } else {
+        json!([named, []])
+    };
     root.insert(
         "_aws".into(),
         json!({
             "Timestamp": at.timestamp_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                // Per dimension value, and once more without dimensions so that one alarm
-                // watches the total.
-                "Dimensions": [metric.dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>(), []],
+                "Dimensions": sets,
                 "Metrics": [{"Name": metric.name, "Unit": metric.unit}],
             }],
         }),

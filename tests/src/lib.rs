@@ -2,8 +2,10 @@
 //! `scripts/test`), fresh tables, and stores on a manual clock.
 #![forbid(unsafe_code)]
 
+pub mod queues;
 pub mod replay;
 pub mod statuses;
+pub mod stream_events;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,13 +33,22 @@ pub fn epoch() -> DateTime<Utc> {
 /// Panics when `AWS_ENDPOINT_URL` is unset: these tests must never reach real AWS, and must
 /// never pass silently without running.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    moto_endpoint();
+    let config = shared::aws::lambda_sdk_config().await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// The moto server `scripts/test` started, from `AWS_ENDPOINT_URL`.
+///
+/// Panics when it is not a loopback address: these tests must never reach real AWS, and
+/// must never pass silently without running.
+pub fn moto_endpoint() -> String {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     assert!(
         endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
         "AWS_ENDPOINT_URL must point at the local moto server (got `{endpoint}`): run scripts/test"
     );
-    let config = shared::aws::lambda_sdk_config().await;
-    aws_sdk_dynamodb::Client::new(&config)
+    endpoint
 }
 
 /// A new, empty table on moto with sitrep's layout; its name is unique to this process.
@@ -188,4 +199,72 @@ pub fn scheduled_event() -> LambdaEvent<EventBridgeEvent<serde_json::Value>> {
         .map_or(0, |d| d.as_millis() as u64);
     context.deadline = now_ms + 30_000;
     LambdaEvent::new(payload, context)
+}
+
+/// The on-call configuration of the paging tests: people alice (London), bob (New York, SMS
+/// and email) and carol (Sydney); schedule `primary`, a weekly rotation of alice and bob from
+/// 2026-11-16 09:00 London (so bob is on call the week of [`epoch`]); policy `default`: the
+/// schedule for 5 min, then carol for 10 min, run twice. `extra_component` ends the `api`
+/// component's table (`urgency = "low"`); `layer_extra` ends the layer's (restrictions).
+pub fn oncall_config_text(extra_component: &str, layer_extra: &str) -> String {
+    format!(
+        r#"
+[service]
+name = "Acme Cloud"
+status_url = "https://status.acme.example"
+
+[oncall]
+policy = "default"
+ack_ttl = "1h"
+
+[[people]]
+id = "alice"
+name = "Alice"
+timezone = "Europe/London"
+sms = "+447700900001"
+
+[[people]]
+id = "bob"
+name = "Bob"
+timezone = "America/New_York"
+sms = "+12125550002"
+email = "bob@example.com"
+
+[[people]]
+id = "carol"
+name = "Carol"
+timezone = "Australia/Sydney"
+sms = "+61255500003"
+
+[[schedules]]
+id = "primary"
+name = "Primary"
+
+[[schedules.layers]]
+name = "weekly"
+timezone = "Europe/London"
+start = "2026-11-16 09:00"
+rotation = "weekly"
+participants = ["alice", "bob"]
+{layer_extra}
+
+[[policies]]
+id = "default"
+name = "Default"
+repeat = 1
+
+[[policies.steps]]
+targets = ["schedule:primary"]
+delay = "5m"
+
+[[policies.steps]]
+targets = ["person:carol"]
+delay = "10m"
+
+[[components]]
+id = "api"
+name = "Public API"
+{extra_component}
+"#
+    )
 }

@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use acknowledge::{Acknowledger, handle};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Duration as TimeDelta;
-use lambda_runtime::{Context, LambdaEvent};
+use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{AccountId, ComponentId, Config, deployed};
@@ -27,6 +27,7 @@ use shared::social::{MentionKind, Platform};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Key, NewItem, Store, keys};
 use sitrep_tests::statuses::{Next, StatusServer};
+use sitrep_tests::stream_events::{image, invocation, raw_item, stream_record};
 use sitrep_tests::{dynamodb, epoch, fresh_table, replies_config_text};
 
 struct Rig {
@@ -92,25 +93,6 @@ async fn rig() -> Rig {
     }
 }
 
-/// An attribute value in the JSON shape a stream record carries it.
-fn wire(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::S(s) => json!({ "S": s }),
-        AttributeValue::N(n) => json!({ "N": n }),
-        AttributeValue::Bool(b) => json!({ "BOOL": b }),
-        AttributeValue::Null(_) => json!({ "NULL": true }),
-        AttributeValue::L(items) => json!({ "L": items.iter().map(wire).collect::<Vec<_>>() }),
-        AttributeValue::M(map) => {
-            json!({ "M": map.iter().map(|(k, v)| (k.clone(), wire(v))).collect::<serde_json::Map<_, _>>() })
-        }
-        other => panic!("sitrep writes no {other:?}"),
-    }
-}
-
-fn image(item: &HashMap<String, AttributeValue>) -> Value {
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), wire(v))).collect())
-}
-
 impl Rig {
     fn mention(&self, post: &str, author: &str, intent: Intent) -> StoredMention {
         StoredMention {
@@ -146,51 +128,25 @@ impl Rig {
     }
 
     async fn raw(&self, key: &Key) -> HashMap<String, AttributeValue> {
-        self.client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(key.pk.clone()))
-            .key("sk", AttributeValue::S(key.sk.clone()))
-            .send()
-            .await
-            .unwrap()
-            .item
-            .expect("the item exists")
+        raw_item(&self.client, &self.table, key).await
     }
 
     async fn record(&self, key: &Key, event: &str, old: Option<Value>, sequence: u64) -> Value {
-        let new = image(&self.raw(key).await);
-        let mut dynamodb = json!({
-            "ApproximateCreationDateTime": self.clock.now().timestamp(),
-            "Keys": {"pk": {"S": key.pk}, "sk": {"S": key.sk}},
-            "NewImage": new,
-            "SequenceNumber": format!("{sequence:021}"),
-            "SizeBytes": 512,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        });
-        if let Some(old) = old {
-            dynamodb["OldImage"] = old;
-        }
-        json!({
-            "eventID": format!("event-{sequence}"),
-            "eventName": event,
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": "us-east-1",
-            "dynamodb": dynamodb,
-            "eventSourceARN": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{}/stream/2026-11-23T00:00:00.000", self.table),
-        })
+        stream_record(
+            &self.client,
+            &self.table,
+            key,
+            event,
+            old,
+            sequence,
+            self.clock.now(),
+        )
+        .await
     }
 }
 
 fn event(payload: Value) -> LambdaEvent<Value> {
-    let mut context = Context::default();
-    context.request_id = "3f7d95b0-7b61-11e6-9a41-93e8deadbeef".into();
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    context.deadline = now_ms + 60_000;
-    LambdaEvent::new(payload, context)
+    invocation(payload)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

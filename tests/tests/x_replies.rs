@@ -185,9 +185,9 @@ impl Rig {
 
     async fn deliver(&mut self) -> BatchReport {
         self.timeline.set_now(self.clock.now());
-        let report = self
+        let (report, _) = self
             .stream
-            .deliver(&self.responder, deadline())
+            .deliver(Some(&self.responder), None, deadline())
             .await
             .unwrap();
         assert!(

@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
@@ -19,8 +18,7 @@ use shared::invocation::{ConfigSource, Deployed, FunctionParts, deadline_instant
 use shared::metrics::{Metric, emf_line};
 use shared::reply::handoff::Support;
 use shared::reply::service::{BatchReport, ReplyEvent, Responder};
-use shared::store::ItemChange;
-use shared::store::dynamodb::change_from_stream;
+use shared::store::dynamodb::changes_from_records;
 
 /// Time kept back from the invocation's deadline: one post's worst case (a 10 s timeout).
 const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(12);
@@ -80,7 +78,7 @@ pub async fn handle(
     let mut response = DynamoDbEventResponse::default();
     let report = match event.get("Records").and_then(Value::as_array) {
         Some(records) => {
-            let (changes, unreadable) = decode(records)?;
+            let (changes, unreadable) = changes_from_records(records)?;
             let report = responder.handle(&changes, deadline).await;
             for id in unreadable.into_iter().chain(report.failed.iter().cloned()) {
                 let mut failure = DynamoDbBatchItemFailure::default();
@@ -102,36 +100,6 @@ pub async fn handle(
         tracing::error!(error = %error, "acknowledge error");
     }
     Ok(response)
-}
-
-/// The records as item changes, and the sequence numbers of those that cannot be read.
-/// A record without even a sequence number cannot be named in a partial failure: the whole
-/// batch fails then, so that nothing behind it is skipped.
-fn decode(records: &[Value]) -> Result<(Vec<ItemChange>, Vec<String>), Error> {
-    let mut changes = Vec::with_capacity(records.len());
-    let mut unreadable = Vec::new();
-    for (i, raw) in records.iter().enumerate() {
-        let decoded = serde_json::from_value::<EventRecord>(raw.clone())
-            .map_err(|e| e.to_string())
-            .and_then(|record| change_from_stream(&record));
-        match decoded {
-            Ok(change) => changes.push(change),
-            Err(reason) => {
-                let Some(sequence) = raw
-                    .pointer("/dynamodb/SequenceNumber")
-                    .and_then(Value::as_str)
-                else {
-                    return Err(format!(
-                        "stream record {i} cannot be read and has no sequence number: {reason}"
-                    )
-                    .into());
-                };
-                tracing::error!(record = sequence, %reason, "unreadable stream record");
-                unreadable.push(sequence.to_owned());
-            }
-        }
-    }
-    Ok((changes, unreadable))
 }
 
 /// The run's response metrics, as EMF lines on stdout.

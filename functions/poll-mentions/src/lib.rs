@@ -166,5 +166,18 @@ pub async fn handle(
         )
         .into());
     }
+    // The heartbeat the dead-man switch watches: no completed poll for some minutes pages.
+    println!(
+        "{}",
+        emf_line(
+            &Metric {
+                name: "PollCyclesCompleted",
+                unit: "Count",
+                value: 1.0,
+                dimensions: &[],
+            },
+            poller.parts.clock.now(),
+        )
+    );
     Ok(summary)
 }

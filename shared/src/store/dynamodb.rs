@@ -112,6 +112,37 @@ fn number_of(value: Option<&AttributeValue>) -> Option<i64> {
     }
 }
 
+/// A stream batch's records (`Records` of the event Lambda delivers) as item changes, and the
+/// sequence numbers of those that cannot be read, to report as batch item failures. A record
+/// without even a sequence number cannot be named in a partial failure: that fails the whole
+/// batch (`Err`), so nothing behind it is skipped.
+pub fn changes_from_records(records: &[Value]) -> Result<(Vec<ItemChange>, Vec<String>), String> {
+    let mut changes = Vec::with_capacity(records.len());
+    let mut unreadable = Vec::new();
+    for (i, raw) in records.iter().enumerate() {
+        let decoded =
+            serde_json::from_value::<aws_lambda_events::event::dynamodb::EventRecord>(raw.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|record| change_from_stream(&record));
+        match decoded {
+            Ok(change) => changes.push(change),
+            Err(reason) => {
+                let Some(sequence) = raw
+                    .pointer("/dynamodb/SequenceNumber")
+                    .and_then(Value::as_str)
+                else {
+                    return Err(format!(
+                        "stream record {i} cannot be read and has no sequence number: {reason}"
+                    ));
+                };
+                tracing::error!(record = sequence, %reason, "unreadable stream record");
+                unreadable.push(sequence.to_owned());
+            }
+        }
+    }
+    Ok((changes, unreadable))
+}
+
 /// The change one DynamoDB stream record reports (`NEW_AND_OLD_IMAGES`), with its sequence
 /// number as id. Expired images are kept: a stream tells what was written, not what is live.
 pub fn change_from_stream(

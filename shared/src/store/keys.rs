@@ -28,6 +28,14 @@
 //! | `THREAD#<platform>#<post or thread id>` | `THREAD` | a thread sitrep replied in: it does not reply there again | 30 days |
 //! | `HANDOFF#<platform>#<post id>` | `HANDOFF` | a mention handed to a person, once | `mentions.retention` |
 //! | `RESPONSES#<yyyy-mm-dd>` | `<rfc3339 posted>#<platform>#<post id>` | what was done for one mention, when: the response metrics | `mentions.retention` |
+//! | `INCIDENT#<id>` | `PAGING` | the incident's escalation: step, round, when it escalates next, who acknowledged | never |
+//! | `ESCALATIONS` | `<incident>` | index of escalations the sweep must watch (deleted once acknowledged, resolved or exhausted) | never |
+//! | `PAGE#<incident>#<step>#<round>` | `PAGE` | one step of one round paged: claimed by a conditional create before publishing; each recipient's delivery | 90 days |
+//! | `PAGE#<incident>#RESOLVED` | `PAGE` | the "resolved" messages to everyone paged, claimed the same way | 90 days |
+//! | `SHORTCODE#<code>` | `CODE` | the 4-digit code of an incident that SMS replies name | 30 days |
+//! | `ACKTOKEN#<nonce>` | `TOKEN` | an acknowledgement link: incident, person, expiry, whether used | link expiry + 1 day |
+//! | `SMSIN#<inbound message id>` | `SMS` | an inbound text handled once | 7 days |
+//! | `WATCHDOG#<alarm name>` | `STATE` | the escalation a firing watchdog alarm opened, while it fires | never |
 //!
 //! Timestamps in sort keys are RFC 3339 UTC with a fixed width, so byte order is time order
 //! and a range query is a time window.
@@ -266,4 +274,47 @@ pub fn budget_window(platform: Platform, scope: &str, window: &str, start: DateT
 /// An account's posting pause.
 pub fn budget_pause(platform: Platform, account: &str) -> Key {
     Key::new(budget_partition(platform, account), "PAUSE")
+}
+
+/// An incident's escalation state.
+pub fn escalation(incident: &str) -> Key {
+    Key::new(incident_partition(incident), "PAGING")
+}
+
+/// Partition of the escalations the sweep watches.
+pub const ESCALATION_INDEX: &str = "ESCALATIONS";
+
+/// An incident's entry in the sweep's index.
+pub fn escalation_index(incident: &str) -> Key {
+    Key::new(ESCALATION_INDEX, incident)
+}
+
+/// The claim of one step of one round of an incident's escalation.
+pub fn page(incident: &str, step: usize, round: u32) -> Key {
+    Key::new(format!("PAGE#{incident}#{step}#{round}"), "PAGE")
+}
+
+/// The claim of an incident's "resolved" messages.
+pub fn resolved_notice(incident: &str) -> Key {
+    Key::new(format!("PAGE#{incident}#RESOLVED"), "PAGE")
+}
+
+/// A short code's incident.
+pub fn short_code(code: &str) -> Key {
+    Key::new(format!("SHORTCODE#{code}"), "CODE")
+}
+
+/// An acknowledgement link's record.
+pub fn ack_token(nonce: &str) -> Key {
+    Key::new(format!("ACKTOKEN#{nonce}"), "TOKEN")
+}
+
+/// An inbound text's once-only marker.
+pub fn inbound_sms(message_id: &str) -> Key {
+    Key::new(format!("SMSIN#{message_id}"), "SMS")
+}
+
+/// The escalation a watchdog alarm opened.
+pub fn watchdog(alarm: &str) -> Key {
+    Key::new(format!("WATCHDOG#{alarm}"), "STATE")
 }
