@@ -660,6 +660,13 @@ impl Pager {
             {
                 continue;
             }
+            // Someone may have acknowledged (or resolved) while this step was being claimed:
+            // nobody is woken for an incident already owned.
+            if self.stopped(&escalation.incident).await? {
+                self.record_delivery(&key, &recipient.person, Delivery::Dropped)
+                    .await?;
+                return Ok(true);
+            }
             let outcome = self
                 .page_person(escalation, &recipient.person, MessageKind::Page, report)
                 .await;
@@ -685,6 +692,14 @@ impl Pager {
             });
         }
         Ok(reached)
+    }
+
+    /// Whether the incident's escalation was acknowledged or resolved.
+    async fn stopped(&self, incident: &str) -> Result<bool, PagingError> {
+        Ok(match self.escalation(incident).await? {
+            Some(e) => e.acknowledged.is_some() || e.resolved_at.is_some(),
+            None => true,
+        })
     }
 
     /// Pages low-urgency recipients of the current step whose working hours have begun:
