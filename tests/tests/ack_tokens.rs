@@ -392,6 +392,8 @@ async fn paging_incident(store: &dyn Store, id: &str, title: &str, now: DateTime
         acknowledged: None,
         resolved_at: None,
         exhausted: false,
+        generation: 0,
+        resolved_version: None,
     };
     store
         .put(NewItem::encode(keys::escalation(id), &escalation).unwrap())

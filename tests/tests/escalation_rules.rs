@@ -469,3 +469,45 @@ async fn a_watchdog_alarm_pages_the_default_policy_and_its_recovery_resolves() {
     // No more escalation after the recovery.
     assert!(paged(&rig.after(10).await).is_empty());
 }
+
+#[tokio::test]
+async fn an_incident_that_opens_again_after_its_resolution_pages_afresh() {
+    let rig = rig();
+    let (incident, opened) = rig.open().await;
+    rig.pager.handle(std::slice::from_ref(&opened)).await;
+    assert_eq!(rig.sent().len(), 2);
+    rig.clock.advance(Duration::minutes(2));
+    incident::close(&*rig.store, &incident.id, rig.clock.now())
+        .await
+        .unwrap();
+    let resolved = rig.change_of(&incident.id, "2").await;
+    rig.pager.handle(std::slice::from_ref(&resolved)).await;
+    assert_eq!(rig.sent().len(), 4, "bob told by SMS and email");
+
+    // The record opens again (a later version), as when the probes confirm a suspected
+    // incident in the moment its surge went quiet.
+    let key = keys::incident(&incident.id);
+    let item = rig.store.get(&key).await.unwrap().unwrap();
+    let mut reopened: Incident = item.decode().unwrap();
+    reopened.phase = incident::IncidentPhase::Open;
+    reopened.resolved_at = None;
+    rig.store
+        .update(
+            shared::store::NewItem::encode(key, &reopened).unwrap(),
+            item.version,
+        )
+        .await
+        .unwrap();
+    let again = rig.change_of(&incident.id, "3").await;
+    // Replays of the first opening and of the resolution change nothing.
+    rig.pager.handle(&[opened.clone(), resolved.clone()]).await;
+    assert_eq!(rig.sent().len(), 4);
+    let report = rig.pager.handle(std::slice::from_ref(&again)).await;
+    assert_eq!(paged(&report), ["bob"]);
+    rig.pager.handle(&[again, opened]).await;
+    assert_eq!(rig.sent().len(), 6, "paged once more, once");
+    let escalation = rig.pager.escalation(&incident.id).await.unwrap().unwrap();
+    assert_eq!(escalation.generation, 1);
+    // And it escalates again.
+    assert_eq!(paged(&rig.after(5).await), ["carol"]);
+}

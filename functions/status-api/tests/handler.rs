@@ -94,6 +94,8 @@ async fn paging(store: &dyn Store, now: DateTime<Utc>) {
         acknowledged: None,
         resolved_at: None,
         exhausted: false,
+        generation: 0,
+        resolved_version: None,
     };
     store
         .put(NewItem::encode(keys::escalation(INCIDENT), &escalation).unwrap())

@@ -111,6 +111,14 @@ pub struct Escalation {
     /// Every step of every round was paged and nobody acknowledged.
     #[serde(default)]
     pub exhausted: bool,
+    /// How many times the incident reopened after its escalation was resolved: each
+    /// reopening pages afresh, under claims of its own.
+    #[serde(default)]
+    pub generation: u32,
+    /// The version of the incident record whose resolution stopped it: only a later version
+    /// that is open again restarts it (a replayed older record does not).
+    #[serde(default)]
+    pub resolved_version: Option<u64>,
 }
 
 /// What happened to one recipient of a page.
@@ -369,23 +377,29 @@ impl Pager {
         };
         let incident: Incident = item.decode()?;
         match incident.phase {
-            IncidentPhase::Open => self.start(&incident, report).await,
-            IncidentPhase::Resolved => self.resolve(&incident.id, report).await,
+            IncidentPhase::Open => self.start(&incident, Some(item.version), report).await,
+            IncidentPhase::Resolved => self.resolve(&incident.id, Some(item.version), report).await,
         }
     }
 
     /// Starts paging for an open incident (idempotent: an escalation already started is
-    /// only caught up).
+    /// only caught up). `version` is the incident record's: an incident reopened after its
+    /// escalation was resolved (a later version, open again) is paged afresh.
     pub async fn start(
         &self,
         incident: &Incident,
+        version: Option<u64>,
         report: &mut PagingReport,
     ) -> Result<(), PagingError> {
         if incident.suspected && !self.oncall().page_suspected {
             return Ok(());
         }
         let key = keys::escalation(&incident.id);
-        if self.store.get(&key).await?.is_none() {
+        let existing = self.store.get(&key).await?;
+        if let Some(item) = &existing {
+            self.reopen(item, incident, version).await?;
+        }
+        if existing.is_none() {
             let Some(routing) = self.oncall().routing_of(incident.component.as_ref()) else {
                 tracing::warn!(incident = %incident.id, "no escalation policy: nobody is paged");
                 report.events.push(PagingEvent::NotRouted {
@@ -409,6 +423,8 @@ impl Pager {
                 acknowledged: None,
                 resolved_at: None,
                 exhausted: false,
+                generation: 0,
+                resolved_version: None,
             };
             // The index entry first: an escalation the sweep cannot see would never escalate.
             self.store
@@ -427,6 +443,60 @@ impl Pager {
             }
         }
         self.advance(&incident.id, report).await
+    }
+
+    /// Restarts a resolved escalation when its incident record is open again in a version
+    /// later than the one that resolved it.
+    async fn reopen(
+        &self,
+        item: &crate::store::Item,
+        incident: &Incident,
+        version: Option<u64>,
+    ) -> Result<(), PagingError> {
+        let escalation: Escalation = item.decode()?;
+        let reopened = match (escalation.resolved_at, escalation.resolved_version, version) {
+            (Some(_), Some(resolved), Some(now_at)) => now_at > resolved,
+            _ => false,
+        };
+        if !reopened {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let restarted = Escalation {
+            title: incident.title.clone(),
+            started_at: now,
+            position: None,
+            next_at: Some(now),
+            acknowledged: None,
+            resolved_at: None,
+            exhausted: false,
+            generation: escalation.generation + 1,
+            resolved_version: None,
+            ..escalation
+        };
+        self.store
+            .put(NewItem::new(
+                keys::escalation_index(&incident.id),
+                serde_json::Map::new(),
+            ))
+            .await?;
+        // A racing restart of the same reopening loses the version check and finds the
+        // escalation running.
+        match self
+            .store
+            .update(
+                NewItem::encode(keys::escalation(&incident.id), &restarted)?,
+                item.version,
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(incident = %incident.id, generation = restarted.generation, "incident reopened: paging again");
+                Ok(())
+            }
+            Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A short code no live incident uses: four digits, five if four keep colliding.
@@ -570,7 +640,12 @@ impl Pager {
         position: Position,
         now: DateTime<Utc>,
     ) -> Result<(PageClaim, bool), PagingError> {
-        let key = keys::page(&escalation.incident, position.step, position.round);
+        let key = keys::page(
+            &escalation.incident,
+            escalation.generation,
+            position.step,
+            position.round,
+        );
         if let Some(existing) = self.store.get(&key).await? {
             return Ok((existing.decode()?, false));
         }
@@ -649,7 +724,12 @@ impl Pager {
         position: Position,
         report: &mut PagingReport,
     ) -> Result<bool, PagingError> {
-        let key = keys::page(&escalation.incident, position.step, position.round);
+        let key = keys::page(
+            &escalation.incident,
+            escalation.generation,
+            position.step,
+            position.round,
+        );
         let Some(item) = self.store.get(&key).await? else {
             return Ok(false);
         };
@@ -712,7 +792,12 @@ impl Pager {
         let Some(position) = escalation.position else {
             return Ok(());
         };
-        let key = keys::page(&escalation.incident, position.step, position.round);
+        let key = keys::page(
+            &escalation.incident,
+            escalation.generation,
+            position.step,
+            position.round,
+        );
         let now = self.clock.now();
         for _ in 0..WRITE_ATTEMPTS {
             let Some(item) = self.store.get(&key).await? else {
@@ -989,9 +1074,11 @@ impl Pager {
     }
 
     /// Stops paging for a resolved incident and tells everyone who was paged, once.
+    /// `version` is the resolved incident record's, when it came from one.
     pub async fn resolve(
         &self,
         incident: &str,
+        version: Option<u64>,
         report: &mut PagingReport,
     ) -> Result<(), PagingError> {
         let key = keys::escalation(incident);
@@ -1005,6 +1092,7 @@ impl Pager {
                 break escalation;
             }
             escalation.resolved_at = Some(now);
+            escalation.resolved_version = version;
             escalation.next_at = None;
             match self
                 .store
@@ -1023,7 +1111,7 @@ impl Pager {
         if let Some(current) = incident::load(&*self.store, incident).await? {
             escalation.title = current.title;
         }
-        let notice = keys::resolved_notice(incident);
+        let notice = keys::resolved_notice(incident, escalation.generation);
         if self.store.get(&notice).await?.is_none() {
             let paged = self.paged_people(&escalation).await?;
             let claim = PageClaim {
@@ -1075,7 +1163,12 @@ impl Pager {
                 }
                 let Some(item) = self
                     .store
-                    .get(&keys::page(&escalation.incident, step, round))
+                    .get(&keys::page(
+                        &escalation.incident,
+                        escalation.generation,
+                        step,
+                        round,
+                    ))
                     .await?
                 else {
                     continue;
@@ -1323,13 +1416,13 @@ impl Pager {
                     duration_seconds: None,
                     suspected: false,
                 };
-                self.start(&incident, report).await
+                self.start(&incident, None, report).await
             }
             "OK" => {
                 let Some(state) = previous.filter(|s| s.firing) else {
                     return Ok(());
                 };
-                self.resolve(&state.incident, report).await?;
+                self.resolve(&state.incident, None, report).await?;
                 let quiet = WatchdogState {
                     incident: state.incident,
                     firing: false,

@@ -30,8 +30,8 @@
 //! | `RESPONSES#<yyyy-mm-dd>` | `<rfc3339 posted>#<platform>#<post id>` | what was done for one mention, when: the response metrics | `mentions.retention` |
 //! | `INCIDENT#<id>` | `PAGING` | the incident's escalation: step, round, when it escalates next, who acknowledged | never |
 //! | `ESCALATIONS` | `<incident>` | index of escalations the sweep must watch (deleted once acknowledged, resolved or exhausted) | never |
-//! | `PAGE#<incident>#<step>#<round>` | `PAGE` | one step of one round paged: claimed by a conditional create before publishing; each recipient's delivery | 90 days |
-//! | `PAGE#<incident>#RESOLVED` | `PAGE` | the "resolved" messages to everyone paged, claimed the same way | 90 days |
+//! | `PAGE#<incident>#<generation>#<step>#<round>` | `PAGE` | one step of one round paged: claimed by a conditional create before publishing; each recipient's delivery (`generation` counts reopenings) | 90 days |
+//! | `PAGE#<incident>#<generation>#RESOLVED` | `PAGE` | the "resolved" messages to everyone paged, claimed the same way | 90 days |
 //! | `SHORTCODE#<code>` | `CODE` | the 4-digit code of an incident that SMS replies name | 30 days |
 //! | `ACKTOKEN#<nonce>` | `TOKEN` | an acknowledgement link: incident, person, expiry, whether used | link expiry + 1 day |
 //! | `SMSIN#<inbound message id>` | `SMS` | an inbound text handled once | 7 days |
@@ -289,14 +289,18 @@ pub fn escalation_index(incident: &str) -> Key {
     Key::new(ESCALATION_INDEX, incident)
 }
 
-/// The claim of one step of one round of an incident's escalation.
-pub fn page(incident: &str, step: usize, round: u32) -> Key {
-    Key::new(format!("PAGE#{incident}#{step}#{round}"), "PAGE")
+/// The claim of one step of one round of an incident's escalation (`generation`: how many
+/// times it reopened).
+pub fn page(incident: &str, generation: u32, step: usize, round: u32) -> Key {
+    Key::new(
+        format!("PAGE#{incident}#{generation}#{step}#{round}"),
+        "PAGE",
+    )
 }
 
-/// The claim of an incident's "resolved" messages.
-pub fn resolved_notice(incident: &str) -> Key {
-    Key::new(format!("PAGE#{incident}#RESOLVED"), "PAGE")
+/// The claim of an incident's "resolved" messages, per generation.
+pub fn resolved_notice(incident: &str, generation: u32) -> Key {
+    Key::new(format!("PAGE#{incident}#{generation}#RESOLVED"), "PAGE")
 }
 
 /// A short code's incident.
