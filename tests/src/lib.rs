@@ -268,3 +268,28 @@ name = "Public API"
 "#
     )
 }
+
+/// Declares a module `$adapter` with one test per `$case`: each calls `super::$case(store,
+/// clock)` with a fresh store from `$store` (an async constructor taking the clock, such as
+/// [`sqlite_store_async`] or [`dynamo_store`]) and a manual clock at [`epoch`]. One list of
+/// cases then runs against every store adapter.
+#[macro_export]
+macro_rules! store_cases {
+    ($adapter:ident, $store:path, $($case:ident),+ $(,)?) => {
+        mod $adapter {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let clock = shared::clock::ManualClock::new($crate::epoch());
+                    let store = $store(&clock).await;
+                    super::$case(store, clock).await;
+                }
+            )+
+        }
+    };
+}
+
+/// [`sqlite_store`] as an async constructor, for [`store_cases`].
+pub async fn sqlite_store_async(clock: &ManualClock) -> Arc<dyn Store> {
+    sqlite_store(clock)
+}

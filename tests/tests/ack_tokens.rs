@@ -651,32 +651,9 @@ async fn a_failed_acknowledgement_gives_the_link_back(store: Arc<dyn Store>, clo
 
 // ---------------------------------------------------------------- both adapters
 
-macro_rules! on_both {
-    ($adapter:ident, $store:path, $($case:ident),+ $(,)?) => {
-        mod $adapter {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let clock = shared::clock::ManualClock::new(sitrep_tests::epoch());
-                    let store = $store(&clock).await;
-                    super::$case(store, clock).await;
-                }
-            )+
-        }
-    };
-}
-
-async fn sqlite(clock: &ManualClock) -> Arc<dyn Store> {
-    sitrep_tests::sqlite_store(clock)
-}
-
-async fn dynamodb(clock: &ManualClock) -> Arc<dyn Store> {
-    sitrep_tests::dynamo_store(clock).await
-}
-
 macro_rules! every_case {
     ($adapter:ident, $store:path) => {
-        on_both!(
+        sitrep_tests::store_cases!(
             $adapter,
             $store,
             a_valid_token_checks_freely_and_redeems_once,
@@ -695,5 +672,5 @@ macro_rules! every_case {
     };
 }
 
-every_case!(on_sqlite, super::sqlite);
-every_case!(on_dynamodb, super::dynamodb);
+every_case!(on_sqlite, sitrep_tests::sqlite_store_async);
+every_case!(on_dynamodb, sitrep_tests::dynamo_store);

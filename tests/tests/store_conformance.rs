@@ -380,32 +380,9 @@ async fn reserved_names_and_deletes(store: Arc<dyn Store>, _clock: ManualClock) 
     store.delete(&Key::new("A", "B")).await.unwrap();
 }
 
-macro_rules! conformance {
-    ($adapter:ident, $store:path, $($case:ident),+ $(,)?) => {
-        mod $adapter {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let clock = shared::clock::ManualClock::new(sitrep_tests::epoch());
-                    let store = $store(&clock).await;
-                    super::$case(store, clock).await;
-                }
-            )+
-        }
-    };
-}
-
-async fn sqlite(clock: &ManualClock) -> Arc<dyn Store> {
-    sitrep_tests::sqlite_store(clock)
-}
-
-async fn dynamodb(clock: &ManualClock) -> Arc<dyn Store> {
-    sitrep_tests::dynamo_store(clock).await
-}
-
 macro_rules! every_case {
     ($adapter:ident, $store:path) => {
-        conformance!(
+        sitrep_tests::store_cases!(
             $adapter,
             $store,
             create_is_exactly_once,
@@ -423,8 +400,8 @@ macro_rules! every_case {
     };
 }
 
-every_case!(on_sqlite, super::sqlite);
-every_case!(on_dynamodb, super::dynamodb);
+every_case!(on_sqlite, sitrep_tests::sqlite_store_async);
+every_case!(on_dynamodb, sitrep_tests::dynamo_store);
 
 #[test]
 fn the_clock_starts_where_the_cases_expect() {
