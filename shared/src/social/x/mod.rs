@@ -14,8 +14,10 @@
 //!
 //! - [`wire`]: the JSON and header shapes, parsed from bytes.
 //! - [`oauth1`]: request signing for user context.
+//! - [`webhook`]: the CRC answer and the signature check of webhook (push) deliveries.
 
 pub mod oauth1;
+pub mod webhook;
 pub mod wire;
 
 use std::sync::Arc;
