@@ -24,6 +24,22 @@ pub struct Metric<'a> {
     pub dimensions: &'a [(&'a str, &'a str)],
 }
 
+/// Prints one metric as an EMF line on stdout, where Lambda's log pipeline picks it up.
+pub fn emit(name: &str, unit: &str, value: f64, dimensions: &[(&str, &str)], at: DateTime<Utc>) {
+    println!(
+        "{}",
+        emf_line(
+            &Metric {
+                name,
+                unit,
+                value,
+                dimensions,
+            },
+            at,
+        )
+    );
+}
+
 /// The EMF line for `metric` at `at`.
 pub fn emf_line(metric: &Metric<'_>, at: DateTime<Utc>) -> String {
     let mut root = Map::new();

@@ -15,7 +15,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use shared::invocation::{ConfigSource, Deployed, FunctionParts, deadline_instant};
-use shared::metrics::{Metric, emf_line};
+use shared::metrics::emit as emit_metric;
 use shared::reply::handoff::Support;
 use shared::reply::service::{BatchReport, ReplyEvent, Responder};
 use shared::store::dynamodb::changes_from_records;
@@ -105,18 +105,7 @@ pub async fn handle(
 /// The run's response metrics, as EMF lines on stdout.
 fn emit(report: &BatchReport, now: chrono::DateTime<chrono::Utc>) {
     let line = |name: &str, unit: &str, value: f64, dimensions: &[(&str, &str)]| {
-        println!(
-            "{}",
-            emf_line(
-                &Metric {
-                    name,
-                    unit,
-                    value,
-                    dimensions,
-                },
-                now,
-            )
-        );
+        emit_metric(name, unit, value, dimensions, now);
     };
     for event in &report.events {
         match event {

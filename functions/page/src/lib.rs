@@ -19,7 +19,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::Value;
 use shared::invocation::{ConfigSource, Deployed, FunctionParts};
-use shared::metrics::{Metric, emf_line};
+use shared::metrics::emit as emit_metric;
 use shared::notify::{MessageKind, Notifier};
 use shared::oncall::paging::{AckLinks, Pager, PagingEvent, PagingReport};
 use shared::oncall::token::AckKey;
@@ -179,18 +179,7 @@ async fn notifications(pager: &Pager, records: &[Value]) -> Result<PagingReport,
 /// The run's paging metrics, as EMF lines on stdout.
 fn emit(report: &PagingReport, trigger: &str, now: chrono::DateTime<chrono::Utc>) {
     let line = |name: &str, unit: &str, value: f64, dimensions: &[(&str, &str)]| {
-        println!(
-            "{}",
-            emf_line(
-                &Metric {
-                    name,
-                    unit,
-                    value,
-                    dimensions,
-                },
-                now,
-            )
-        );
+        emit_metric(name, unit, value, dimensions, now);
     };
     if trigger == "sweep" {
         line("SweepsCompleted", "Count", 1.0, &[]);

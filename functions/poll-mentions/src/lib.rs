@@ -19,7 +19,7 @@ use shared::invocation::{ConfigSource, Deployed, FunctionParts, deadline_instant
 use shared::mentions::classify::Intent;
 use shared::mentions::cycle::{CycleReport, MentionCycle};
 use shared::mentions::surge::SurgeChange;
-use shared::metrics::{Metric, emf_line};
+use shared::metrics::emit;
 
 /// What the function keeps between invocations.
 pub struct Poller {
@@ -131,17 +131,12 @@ pub async fn handle(
             let name = account.account.to_string();
             // A gap whose size cannot be estimated still counts: at least one is missing.
             let missing = gap.estimated_missing.unwrap_or(1).max(1);
-            println!(
-                "{}",
-                emf_line(
-                    &Metric {
-                        name: "MentionsPossiblyMissed",
-                        unit: "Count",
-                        value: missing as f64,
-                        dimensions: &[("platform", &platform), ("account", &name)],
-                    },
-                    poller.parts.clock.now(),
-                )
+            emit(
+                "MentionsPossiblyMissed",
+                "Count",
+                missing as f64,
+                &[("platform", &platform), ("account", &name)],
+                poller.parts.clock.now(),
             );
         }
     }
@@ -167,17 +162,12 @@ pub async fn handle(
         .into());
     }
     // The heartbeat the dead-man switch watches: no completed poll for some minutes pages.
-    println!(
-        "{}",
-        emf_line(
-            &Metric {
-                name: "PollCyclesCompleted",
-                unit: "Count",
-                value: 1.0,
-                dimensions: &[],
-            },
-            poller.parts.clock.now(),
-        )
+    emit(
+        "PollCyclesCompleted",
+        "Count",
+        1.0,
+        &[],
+        poller.parts.clock.now(),
     );
     Ok(summary)
 }

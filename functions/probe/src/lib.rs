@@ -140,17 +140,6 @@ pub async fn handle(
         .into());
     }
     // The heartbeat the dead-man switch watches: no completed cycle for some minutes pages.
-    println!(
-        "{}",
-        shared::metrics::emf_line(
-            &shared::metrics::Metric {
-                name: "ProbeCyclesCompleted",
-                unit: "Count",
-                value: 1.0,
-                dimensions: &[],
-            },
-            probe.clock.now(),
-        )
-    );
+    shared::metrics::emit("ProbeCyclesCompleted", "Count", 1.0, &[], probe.clock.now());
     Ok(summary)
 }

@@ -427,12 +427,7 @@ impl Pager {
                 resolved_version: None,
             };
             // The index entry first: an escalation the sweep cannot see would never escalate.
-            self.store
-                .put(NewItem::new(
-                    keys::escalation_index(&incident.id),
-                    serde_json::Map::new(),
-                ))
-                .await?;
+            self.watch(&incident.id).await?;
             if self
                 .store
                 .create(NewItem::encode(key, &escalation)?)
@@ -474,12 +469,7 @@ impl Pager {
             resolved_version: None,
             ..escalation
         };
-        self.store
-            .put(NewItem::new(
-                keys::escalation_index(&incident.id),
-                serde_json::Map::new(),
-            ))
-            .await?;
+        self.watch(&incident.id).await?;
         // A racing restart of the same reopening loses the version check and finds the
         // escalation running.
         match self
@@ -497,6 +487,17 @@ impl Pager {
             Err(StoreError::Conflict { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Puts an escalation in the sweep's index.
+    async fn watch(&self, incident: &str) -> Result<(), PagingError> {
+        self.store
+            .put(NewItem::new(
+                keys::escalation_index(incident),
+                serde_json::Map::new(),
+            ))
+            .await?;
+        Ok(())
     }
 
     /// A short code no live incident uses: four digits, five if four keep colliding.
