@@ -1,22 +1,25 @@
-//! `sitrep demo`: the outage drill. A scripted service on 127.0.0.1 fails for a while and
-//! comes back; the real probe engine, on the embedded store, watches it. Customers notice
-//! too: their posts appear on a stand-in X API on 127.0.0.1 (the real v2 wire format),
-//! which the real X client polls; sitrep classifies them, and their surge opens a suspected
-//! incident that the probes then confirm. sitrep answers them in public (the stand-in X API
-//! receives the real client's `POST /2/tweets` replies), posts the vendor's incident updates,
-//! hands what needs a person to a person, and follows up after the recovery. The on-call
-//! engineer is paged the moment an incident opens (through the console notifier, the texts
-//! exactly as SNS would send them); nobody acknowledges within the step's minute, so the
-//! page escalates to the secondary, who follows the link in the text to the real
-//! acknowledgement route on 127.0.0.1 and owns the incident. The story
-//! prints as it happens, then the figures that matter to the people woken by it and to the
+//! `sitrep demo`: the complete outage drill. A scripted service on 127.0.0.1 fails for a
+//! while and comes back; the real probe engine, on the embedded store, watches it. Customers
+//! notice too: their posts appear on a stand-in X API on 127.0.0.1 (the real v2 wire
+//! format), which the real X client polls; sitrep classifies them, and their surge opens a
+//! suspected incident that the probes then confirm. sitrep answers each of them once in
+//! public (the stand-in receives the real client's `POST /2/tweets` replies), posts the
+//! vendor's incident updates, hands what needs a person to a person, and follows up after
+//! the recovery. The on-call engineer is paged the moment an incident opens (through the
+//! console notifier, the texts exactly as SNS would send them); nobody acknowledges within
+//! the step's minute, so the page escalates to the secondary, who follows the link in the
+//! text to the real acknowledgement route and owns the incident. The public status site
+//! (page, APIs, feed, badges) is served on 127.0.0.1 the whole time, its address printed
+//! first; the drill reads it as a customer would. The story prints as it happens, then the
+//! public timeline and the figures that matter to the people woken by it and to the
 //! customers who asked.
 //!
-//! Minutes are compressed to seconds (one cycle a second instead of a minute), nothing else
-//! changes: same config parser, same thresholds, same store adapter as `sitrep run`. The one
-//! exception is the escalation delay: the pager's clock skips the step's minute instead of
-//! waiting it out, and the timeline says so.
+//! Minutes are compressed to seconds ([`Pace`]), nothing else changes: same config parser,
+//! same thresholds, same store adapter as `sitrep run`. The one exception is the escalation
+//! delay: the pager's clock skips the step's minute instead of waiting it out, and the
+//! timeline says so.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -47,18 +50,38 @@ use shared::reply::service::{ReplyEvent, Responder};
 
 use shared::notify::console::ConsoleNotifier;
 use shared::notify::{Message, MessageKind};
-use shared::oncall::ack_route::AckRoute;
 use shared::oncall::paging::{AckLinks, Pager, PagingEvent};
 use shared::oncall::token::AckKey;
+use shared::status_site::StatusSite;
+use shared::status_site::x_webhook::XWebhook;
 
 use crate::CliError;
-use crate::ack_server::AckServer;
 use crate::flaky::{FlakyService, Mode};
+use crate::site_server::SiteServer;
 use crate::stream::LocalStream;
 use crate::x_timeline::XTimeline;
 
-/// Time between cycles in the drill (a minute in production).
-const CYCLE: Duration = Duration::from_secs(1);
+/// How fast the drill runs: one probe cycle (a minute in production) per tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// A tick a person can follow: the story scrolls at reading speed.
+    Watchable,
+    /// As fast as the checks allow (their 800 ms timeout bounds a tick): under half a minute.
+    Fast,
+}
+
+impl Pace {
+    /// Time between cycles.
+    pub fn cycle(self) -> Duration {
+        match self {
+            Pace::Watchable => Duration::from_millis(2500),
+            Pace::Fast => Duration::from_secs(1),
+        }
+    }
+}
+
+/// How long the status page stays up after a watchable drill, for a look around.
+const LINGER: Duration = Duration::from_secs(60);
 /// Cycles before the failure is injected.
 const HEALTHY_CYCLES: u32 = 3;
 /// Cycles the service stays broken.
@@ -182,6 +205,105 @@ impl Timeline {
     pub fn beats(&self) -> &[Beat] {
         &self.beats
     }
+
+    /// Time since the drill started.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// What a customer opening the status page learns: the overall status its API gives, and
+/// whether the page lists incident `id`'s title.
+async fn look_at_status_page(
+    browser: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> Result<(String, bool), CliError> {
+    let status: serde_json::Value = browser
+        .get(format!("{base}/api/v2/status.json"))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(CliError::other)?
+        .json()
+        .await
+        .map_err(CliError::other)?;
+    let said = status["status"]["description"]
+        .as_str()
+        .unwrap_or("(no status)")
+        .to_owned();
+    let incident: serde_json::Value = browser
+        .get(format!("{base}/api/v1/incidents/{id}"))
+        .send()
+        .await
+        .map_err(CliError::other)?
+        .json()
+        .await
+        .unwrap_or_default();
+    let page = browser
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .map_err(CliError::other)?
+        .text()
+        .await
+        .map_err(CliError::other)?;
+    let listed = incident["title"]
+        .as_str()
+        .is_some_and(|title| page.contains(title));
+    Ok((said, listed))
+}
+
+/// What the drill measured: the figures it prints, kept for whoever runs it (the tests).
+/// Every duration is counted from the injected failure unless it says otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct DrillReport {
+    /// The incident the probes confirmed.
+    pub incident: String,
+    /// The status site's address (`http://127.0.0.1:PORT`).
+    pub status_url: String,
+    /// Failure → incident opened by the probes.
+    pub detection: Duration,
+    /// Failure → suspected incident opened from customers' reports, if it came first.
+    pub suspected: Option<Duration>,
+    /// Failure → the first page.
+    pub paged: Option<Duration>,
+    /// Failure → the first public update posted.
+    pub first_update: Option<Duration>,
+    /// Failure → someone acknowledged (after the escalation).
+    pub acknowledged: Option<Duration>,
+    /// Failure → incident resolved.
+    pub resolution: Duration,
+    /// Fix → incident resolved.
+    pub recovery: Duration,
+    /// Each customer answered: their handle and the time from their post to sitrep's reply.
+    pub first_responses: Vec<(String, Duration)>,
+    /// Replies sitrep sent per customer.
+    pub replies: BTreeMap<String, usize>,
+    /// Follow-ups sitrep sent per customer.
+    pub follow_ups: BTreeMap<String, usize>,
+    /// Posts sitrep made on X in reply to each post (by post id), as the X API received them.
+    pub replies_per_post: BTreeMap<String, usize>,
+    /// Public incident updates posted.
+    pub public_updates: usize,
+    /// Pages sent (first page and escalation).
+    pub pages: usize,
+    /// What the status page's API said during the outage.
+    pub status_during: Option<String>,
+    /// Whether the status page listed the open incident during the outage.
+    pub page_showed_incident: bool,
+    /// What the status page's API said after the recovery.
+    pub status_after: Option<String>,
+}
+
+impl DrillReport {
+    /// The `p`th percentile (0–100, nearest rank) of the customers' time to first response.
+    pub fn first_response_percentile(&self, p: f64) -> Option<Duration> {
+        let mut times: Vec<Duration> = self.first_responses.iter().map(|(_, t)| *t).collect();
+        times.sort();
+        let rank = ((p / 100.0) * times.len() as f64).ceil() as usize;
+        times.get(rank.clamp(1, times.len().max(1)) - 1).copied()
+    }
 }
 
 /// The drill's configuration: the same TOML a vendor writes.
@@ -269,8 +391,9 @@ success_threshold = 2
     )
 }
 
-/// Runs the drill and prints it.
-pub async fn run() -> Result<(), CliError> {
+/// Runs the drill at `pace`, prints it, and returns its figures.
+pub async fn run(pace: Pace) -> Result<DrillReport, CliError> {
+    let cycle_time = pace.cycle();
     let service = FlakyService::start(Mode::Healthy)
         .await
         .map_err(CliError::other)?;
@@ -314,7 +437,7 @@ pub async fn run() -> Result<(), CliError> {
     let support = Arc::new(LogSupport::new());
     let responder = Responder::new(
         Arc::clone(&config),
-        secrets,
+        secrets.clone(),
         deps,
         Arc::clone(&random),
         support.clone(),
@@ -331,15 +454,19 @@ pub async fn run() -> Result<(), CliError> {
         .flat_map(|_| random.next_u64().to_le_bytes())
         .collect();
     let drill_clock = Arc::new(DrillClock::default());
-    let route = AckRoute::new(
+    let site = StatusSite::new(
         Arc::clone(&store),
-        AckKey::new(&key_bytes).map_err(CliError::other)?,
         drill_clock.clone(),
-        config.service.name.clone(),
+        AckKey::new(&key_bytes).map_err(CliError::other)?,
+        XWebhook::new(Arc::clone(&store), Arc::clone(&clock), secrets.clone()),
     );
-    let ack_server = AckServer::start(Arc::new(route), ([127, 0, 0, 1], 0).into())
-        .await
-        .map_err(CliError::other)?;
+    let site_server = SiteServer::start(
+        Arc::new(site),
+        Arc::clone(&config),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .map_err(CliError::other)?;
     let notifier = ConsoleNotifier::new();
     let pager = Pager::new(
         Arc::clone(&config),
@@ -349,7 +476,7 @@ pub async fn run() -> Result<(), CliError> {
         Arc::clone(&random),
         Some(AckLinks {
             key: Arc::new(AckKey::new(&key_bytes).map_err(CliError::other)?),
-            base: ack_server.base_url(),
+            base: site_server.ack_base(),
         }),
     );
     let browser = reqwest::Client::new();
@@ -359,9 +486,13 @@ pub async fn run() -> Result<(), CliError> {
         service.address()
     );
     println!(
-        "One probe cycle per second stands in for one per minute; down after {} failed checks, recovered after {} good ones.\n",
-        thresholds.0, thresholds.1
+        "One probe cycle every {:.1} s stands in for one per minute; down after {} failed checks, recovered after {} good ones.",
+        cycle_time.as_secs_f64(),
+        thresholds.0,
+        thresholds.1
     );
+    let status_url = site_server.url();
+    println!("The public status page is live at {status_url}/ (open it and watch).\n");
     let mut story = Timeline::new();
     story.beat(
         "vendor",
@@ -382,8 +513,13 @@ pub async fn run() -> Result<(), CliError> {
     let mut shown_messages = 0usize;
     let (mut first_page, mut escalated, mut acknowledged) = (None, None, None);
     let mut skip_after: Option<u32> = None;
+    let mut first_update = None;
+    let mut report = DrillReport {
+        status_url: status_url.clone(),
+        ..DrillReport::default()
+    };
     let (mut follow_ups, mut updates, mut handoffs) = (0usize, 0usize, 0usize);
-    let mut ticker = tokio::time::interval(CYCLE);
+    let mut ticker = tokio::time::interval(cycle_time);
     for cycle in 0..MAX_CYCLES {
         ticker.tick().await;
         if cycle == HEALTHY_CYCLES {
@@ -405,13 +541,13 @@ pub async fn run() -> Result<(), CliError> {
                 unread.push((id, (*who).to_owned()));
             }
         }
-        let report = prober.run_cycle(Instant::now() + CYCLE).await;
-        if let Some(error) = report.errors.first() {
+        let probed = prober.run_cycle(Instant::now() + cycle_time).await;
+        if let Some(error) = probed.errors.first() {
             return Err(CliError::Other(format!(
                 "the drill's store failed: {error}"
             )));
         }
-        let result = &report.checks[0];
+        let result = &probed.checks[0];
         if failed_at.is_some() && first_failure.is_none() && result.outcome.health == Health::Down {
             first_failure = Some(story.beat(
                 "probe",
@@ -427,7 +563,7 @@ pub async fn run() -> Result<(), CliError> {
             first_success =
                 Some(story.beat("probe", format!("check passed (1 of {})", thresholds.1)));
         }
-        for change in &report.changes {
+        for change in &probed.changes {
             match change {
                 Change::Opened(i) => {
                     incident_id = Some(i.id.clone());
@@ -461,7 +597,7 @@ pub async fn run() -> Result<(), CliError> {
                 Change::Status { .. } | Change::Updated(_) => {}
             }
         }
-        let heard = mentions.run(Instant::now() + CYCLE).await;
+        let heard = mentions.run(Instant::now() + cycle_time).await;
         if let Some(error) = heard.errors.first() {
             return Err(CliError::Other(format!(
                 "the drill's mentions poll failed: {error}"
@@ -519,7 +655,7 @@ pub async fn run() -> Result<(), CliError> {
             );
         }
         let (answered, paging) = stream
-            .deliver(Some(&responder), Some(&pager), Instant::now() + CYCLE)
+            .deliver(Some(&responder), Some(&pager), Instant::now() + cycle_time)
             .await
             .map_err(CliError::other)?;
         if let Some(error) = paging.errors.first() {
@@ -590,6 +726,31 @@ pub async fn run() -> Result<(), CliError> {
                 ));
             }
         }
+        // A customer opens the status page, once during the outage and once after it.
+        if let (Some(id), None) = (&incident_id, &report.status_during) {
+            let (said, listed) = look_at_status_page(&browser, &status_url, id).await?;
+            story.beat(
+                "customer",
+                format!(
+                    "opens the status page: \"{said}\"{}",
+                    if listed {
+                        ", incident listed with its timeline"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            report.status_during = Some(said);
+            report.page_showed_incident = listed;
+        }
+        if let (Some(id), Some(_), None) = (&incident_id, resolved, &report.status_after) {
+            let (said, _) = look_at_status_page(&browser, &status_url, id).await?;
+            story.beat(
+                "customer",
+                format!("opens the status page again: \"{said}\""),
+            );
+            report.status_after = Some(said);
+        }
         if let Some(error) = answered.errors.first() {
             return Err(CliError::Other(format!(
                 "the drill's replies failed: {error}"
@@ -609,14 +770,17 @@ pub async fn run() -> Result<(), CliError> {
                             if let Some(time) = response_time {
                                 responses.push((who.clone(), *time));
                             }
+                            *report.replies.entry(who.clone()).or_default() += 1;
                             format!("replied to @{who} on X: \"{text}\"")
                         }
                         (JobKind::FollowUp, Some(who)) => {
                             follow_ups += 1;
+                            *report.follow_ups.entry(who.clone()).or_default() += 1;
                             format!("followed up with @{who}: \"{text}\"")
                         }
                         _ => {
                             updates += 1;
+                            first_update.get_or_insert(story.elapsed());
                             format!("posted a public update on X: \"{text}\"")
                         }
                     };
@@ -646,6 +810,7 @@ pub async fn run() -> Result<(), CliError> {
         }
         let settled = resolved.is_some()
             && acknowledged.is_some()
+            && report.status_after.is_some()
             && unread.is_empty()
             && follow_ups >= responses.len()
             && cycle >= HEALTHY_CYCLES + BROKEN_CYCLES + 3;
@@ -690,87 +855,122 @@ pub async fn run() -> Result<(), CliError> {
     for report in &evidence {
         println!("  {}  @{}: {}", report.url, report.handle, report.excerpt);
     }
-    println!("\nFigures:");
+
+    let since_failure = |at: Duration| at.saturating_sub(failed_at);
+    report.incident = id.clone();
+    report.detection = since_failure(opened);
+    report.suspected = suspected.as_ref().map(|(_, at)| since_failure(*at));
+    report.paged = first_page.map(since_failure);
+    report.first_update = first_update.map(since_failure);
+    report.acknowledged = acknowledged.map(since_failure);
+    report.resolution = since_failure(resolved);
+    report.recovery = resolved.saturating_sub(fixed_at);
+    report.first_responses = responses
+        .iter()
+        .map(|(who, time)| (who.clone(), time.to_std().unwrap_or_default()))
+        .collect();
+    report.public_updates = updates;
+    report.pages = notifier
+        .sent()
+        .iter()
+        .filter(|m| m.kind == MessageKind::Page)
+        .count();
+    let posted = x.account_posts();
+    for post in &posted {
+        if let Some(to) = &post.in_reply_to {
+            *report.replies_per_post.entry(to.clone()).or_default() += 1;
+        }
+    }
+
+    println!("\nFigures (1 s of drill stands for 1 min in production):");
     let seconds = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    let maybe = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), seconds);
     let mut rows = vec![
         vec![
-            "detection latency (failure -> incident opened)".to_owned(),
-            seconds(opened - failed_at),
+            "failure -> detected (incident opened by the probes)".to_owned(),
+            seconds(report.detection),
         ],
         vec![
-            "first failed check after the failure".to_owned(),
-            seconds(first_failure.unwrap_or(opened) - failed_at),
+            "failure -> first failed check".to_owned(),
+            seconds(first_failure.unwrap_or(opened).saturating_sub(failed_at)),
         ],
-        vec![
-            "recovery latency (fix -> incident resolved)".to_owned(),
-            seconds(resolved - fixed_at),
-        ],
-        vec![
-            "first good check after the fix".to_owned(),
-            seconds(first_success.unwrap_or(resolved) - fixed_at),
-        ],
-        vec!["incident open for".to_owned(), seconds(resolved - opened)],
     ];
     if let (Some(first), Some((_, suspected_at))) = (first_report, &suspected) {
-        rows.insert(
-            0,
-            vec![
-                "first customer report -> suspected incident".to_owned(),
-                seconds(*suspected_at - first),
-            ],
-        );
-        rows.insert(
-            1,
-            vec![
-                "suspected incident ahead of the probes by".to_owned(),
-                seconds(opened.saturating_sub(*suspected_at)),
-            ],
-        );
-    }
-    if let Some(paged) = first_page {
         rows.push(vec![
-            "failure -> on-call paged".to_owned(),
-            seconds(paged.saturating_sub(failed_at)),
+            "first customer report -> suspected incident".to_owned(),
+            seconds(suspected_at.saturating_sub(first)),
+        ]);
+        rows.push(vec![
+            "failure -> suspected incident (ahead of the probes)".to_owned(),
+            maybe(report.suspected),
         ]);
     }
-    if let (Some(paged), Some(owned)) = (first_page, acknowledged) {
-        rows.push(vec![
-            "first page -> acknowledged (after one escalation)".to_owned(),
-            format!("{} + 1 min skipped", seconds(owned.saturating_sub(paged))),
-        ]);
-    }
-    rows.extend(vec![vec![
-        "uptime over the drill".to_owned(),
-        samples
-            .uptime_percent()
-            .map_or("-".into(), |p| format!("{p:.1} %")),
-    ]]);
-    rows.extend(vec![
+    rows.extend([
+        vec!["failure -> on-call paged".to_owned(), maybe(report.paged)],
+        vec![
+            "failure -> first public update".to_owned(),
+            maybe(report.first_update),
+        ],
+        vec![
+            "failure -> acknowledged (after one escalation)".to_owned(),
+            report.acknowledged.map_or_else(
+                || "-".to_owned(),
+                |d| format!("{} + 1 min skipped", seconds(d)),
+            ),
+        ],
+        vec![
+            "time to first response, p50".to_owned(),
+            maybe(report.first_response_percentile(50.0)),
+        ],
+        vec![
+            "time to first response, p99".to_owned(),
+            maybe(report.first_response_percentile(99.0)),
+        ],
+        vec![
+            "fix -> incident resolved".to_owned(),
+            seconds(report.recovery),
+        ],
+        vec![
+            "time to resolution (failure -> resolved)".to_owned(),
+            seconds(report.resolution),
+        ],
+        vec![
+            "uptime over the drill".to_owned(),
+            samples
+                .uptime_percent()
+                .map_or("-".into(), |p| format!("{p:.1} %")),
+        ],
         vec![
             "customers answered / followed up".to_owned(),
             format!("{} / {follow_ups}", responses.len()),
         ],
+        vec![
+            "most replies to one customer".to_owned(),
+            report
+                .replies
+                .values()
+                .max()
+                .copied()
+                .unwrap_or(0)
+                .to_string(),
+        ],
         vec!["public updates posted".to_owned(), updates.to_string()],
+        vec!["pages sent".to_owned(), report.pages.to_string()],
         vec!["handed to a person".to_owned(), handoffs.to_string()],
     ]);
     print!("{}", crate::render::table(&["WHAT", "TOOK"], &rows));
-    if !responses.is_empty() {
+    if !report.first_responses.is_empty() {
         println!("\nTime to first response (from the customer's post to sitrep's reply):");
-        let rows: Vec<Vec<String>> = responses
+        let rows: Vec<Vec<String>> = report
+            .first_responses
             .iter()
-            .map(|(who, time)| {
-                vec![
-                    format!("@{who}"),
-                    format!("{:.1} s", time.num_milliseconds() as f64 / 1000.0),
-                ]
-            })
+            .map(|(who, time)| vec![format!("@{who}"), seconds(*time)])
             .collect();
         print!(
             "{}",
             crate::render::table(&["CUSTOMER", "ANSWERED AFTER"], &rows)
         );
     }
-    let posted = x.account_posts();
     println!(
         "\nWhat @acme posted on X (as the stand-in API received it): {}",
         posted.len()
@@ -786,6 +986,17 @@ pub async fn run() -> Result<(), CliError> {
         "\nIn production a cycle is a minute: detection takes about {} min with these thresholds.",
         thresholds.0
     );
+    if pace == Pace::Watchable {
+        println!(
+            "\nThe status page stays up for {} s at {status_url}/ (Ctrl-C to leave now).",
+            LINGER.as_secs()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(LINGER) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    drop(site_server);
     let _ = std::fs::remove_dir_all(&directory);
-    Ok(())
+    Ok(report)
 }

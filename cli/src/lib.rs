@@ -1,11 +1,11 @@
 //! The `sitrep` command's work: each public function is one subcommand.
 #![forbid(unsafe_code)]
 
-pub mod ack_server;
 pub mod demo;
 pub mod flaky;
 pub mod oncall_listing;
 pub mod render;
+pub mod site_server;
 pub mod stream;
 pub mod x_timeline;
 
@@ -29,11 +29,12 @@ use shared::store::Store;
 use shared::store::sqlite::SqliteStore;
 
 use shared::notify::console::ConsoleNotifier;
-use shared::oncall::ack_route::AckRoute;
 use shared::oncall::paging::{AckLinks, Pager};
 use shared::oncall::token::AckKey;
+use shared::status_site::StatusSite;
+use shared::status_site::x_webhook::XWebhook;
 
-use crate::ack_server::AckServer;
+use crate::site_server::SiteServer;
 use crate::stream::LocalStream;
 
 /// Why a subcommand failed; the message is what the user sees.
@@ -216,11 +217,17 @@ pub async fn run(
             )?)
         }
     };
+    let (site, key) =
+        local_site(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?;
     let paging = match config.oncall.people.is_empty() {
         true => None,
-        false => {
-            Some(local_pager(Arc::clone(&config), Arc::clone(&store), Arc::clone(&clock)).await?)
-        }
+        false => Some(local_pager(
+            Arc::clone(&config),
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            &site,
+            &key,
+        )?),
     };
     let mut stream = match responder.is_some() || paging.is_some() {
         true => Some(
@@ -293,60 +300,69 @@ pub async fn run(
     Ok(())
 }
 
-/// The local pager: texts and emails print to the console instead of going through SNS,
-/// and acknowledgement links point at the route served on 127.0.0.1 (`SITREP_ACK_PORT`, or
-/// any free port).
-struct LocalPaging {
-    pager: Pager,
-    notifier: ConsoleNotifier,
-    _server: AckServer,
-}
-
-async fn local_pager(
+/// The status site on 127.0.0.1 (`SITREP_HTTP_PORT`, or any free port): the status page,
+/// its APIs, X's webhook and the pages' acknowledgement links, checked with the returned key.
+async fn local_site(
     config: Arc<Config>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-) -> Result<LocalPaging, CliError> {
-    let random: Arc<dyn Random> = Arc::new(SeededRandom::from_entropy());
+) -> Result<(SiteServer, Vec<u8>), CliError> {
+    let random = SeededRandom::from_entropy();
     // A fresh key per run: links from an earlier run stop working, as after a key rotation.
     let key: Vec<u8> = (0..4)
         .flat_map(|_| random.next_u64().to_le_bytes())
         .collect();
-    let port = std::env::var("SITREP_ACK_PORT")
-        .ok()
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or(0);
-    let route = AckRoute::new(
+    let port = match std::env::var("SITREP_HTTP_PORT") {
+        Ok(text) => text.parse::<u16>().map_err(|_| {
+            CliError::Other(format!("SITREP_HTTP_PORT is not a port number: {text:?}"))
+        })?,
+        Err(_) => 0,
+    };
+    let site = StatusSite::new(
         Arc::clone(&store),
-        AckKey::new(&key).map_err(CliError::other)?,
         Arc::clone(&clock),
-        config.service.name.clone(),
+        AckKey::new(&key).map_err(CliError::other)?,
+        XWebhook::new(store, clock, Arc::new(EnvironmentSecrets::new())),
     );
-    let server = AckServer::start(Arc::new(route), ([127, 0, 0, 1], port).into())
+    let server = SiteServer::start(Arc::new(site), config, ([127, 0, 0, 1], port).into())
         .await
         .map_err(CliError::other)?;
+    println!("sitrep: status page at {}/", server.url());
+    Ok((server, key))
+}
+
+/// The local pager: texts and emails print to the console instead of going through SNS,
+/// and acknowledgement links point at the local status site.
+struct LocalPaging {
+    pager: Pager,
+    notifier: ConsoleNotifier,
+}
+
+fn local_pager(
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    site: &SiteServer,
+    key: &[u8],
+) -> Result<LocalPaging, CliError> {
     let notifier = ConsoleNotifier::new();
     println!(
         "sitrep: paging {} people; pages print here, acknowledgement links at {}",
         config.oncall.people.len(),
-        server.base_url()
+        site.ack_base()
     );
     let pager = Pager::new(
         config,
         store,
         clock,
         Arc::new(notifier.clone()),
-        random,
+        Arc::new(SeededRandom::from_entropy()),
         Some(AckLinks {
-            key: Arc::new(AckKey::new(&key).map_err(CliError::other)?),
-            base: server.base_url(),
+            key: Arc::new(AckKey::new(key).map_err(CliError::other)?),
+            base: site.ack_base(),
         }),
     );
-    Ok(LocalPaging {
-        pager,
-        notifier,
-        _server: server,
-    })
+    Ok(LocalPaging { pager, notifier })
 }
 
 /// What local services' clients share: HTTP with the default retries, the store, the clock

@@ -48,8 +48,15 @@ enum Command {
         #[arg(long)]
         cycles: Option<u64>,
     },
-    /// A scripted outage on 127.0.0.1: failure, customers asking, incident, recovery, with timings.
-    Demo,
+    /// The outage drill on 127.0.0.1: failure, detection, paging and escalation, customers
+    /// answered once, public updates, recovery, follow-ups, with the status page served
+    /// throughout and the figures at the end.
+    Demo {
+        /// Compress time further: the whole drill in well under a minute, without the
+        /// closing minute of status page.
+        #[arg(long)]
+        fast: bool,
+    },
     /// How sitrep reads a post (intent, language, component), or precision and recall on a
     /// labelled set.
     Classify {
@@ -138,7 +145,14 @@ async fn main() -> ExitCode {
             interval,
             cycles,
         } => sitrep_cli::run(&config, &db, interval, cycles).await,
-        Command::Demo => sitrep_cli::demo::run().await,
+        Command::Demo { fast } => {
+            let pace = if fast {
+                sitrep_cli::demo::Pace::Fast
+            } else {
+                sitrep_cli::demo::Pace::Watchable
+            };
+            sitrep_cli::demo::run(pace).await.map(|_| ())
+        }
         Command::Classify {
             text,
             labelled,

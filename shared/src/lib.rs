@@ -12,6 +12,7 @@
 //! - [`mentions`]: polling mentions, classifying them, and surges of outage reports.
 //! - [`metrics`]: CloudWatch metrics as Embedded Metric Format lines.
 //! - [`history`]: daily and hourly rollups and uptime percentages.
+//! - [`status_site`]: the public status page, JSON APIs, feed, badges and webhooks.
 //! - [`oncall`]: on-call schedules, escalation, acknowledgement links and SMS commands.
 //! - [`notify`]: the paging port: SNS (SMS, email, topics) and a console adapter.
 //! - [`social`]: the social platforms: one client trait, X, Mastodon and Bluesky clients.
@@ -39,4 +40,5 @@ pub mod random;
 pub mod reply;
 pub mod secrets;
 pub mod social;
+pub mod status_site;
 pub mod store;

@@ -422,6 +422,62 @@ async fn all_green_gets_a_reply_that_a_person_is_looking_and_a_handoff_once_per_
 }
 
 #[tokio::test]
+async fn an_early_reporter_told_all_is_well_hears_when_the_incident_they_reported_is_fixed() {
+    let rig = rig("", "").await;
+    // Dana reports before the probes see anything: the checks are green, so she is told a
+    // person is looking.
+    let early = rig.mention("1", "dana", Intent::OutageReport, Some("api"));
+    rig.arrive(&early).await;
+    assert_eq!(rig.texts().len(), 1);
+    shared::mentions::surge::record_report(rig.store.as_ref(), &rig.config.mentions, &early)
+        .await
+        .unwrap();
+    // The probes confirm; her report is attached to the incident as evidence.
+    rig.clock.advance(TimeDelta::minutes(2));
+    let opened = rig.set_status("api", ComponentStatus::Down).await.unwrap();
+    rig.responder.handle(&[opened], deadline()).await;
+    shared::mentions::surge::evaluate(rig.store.as_ref(), &rig.config, rig.clock.now())
+        .await
+        .unwrap();
+    let incident = incident::open_incident(rig.store.as_ref(), &ComponentId::parse("api").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let evidence = shared::mentions::surge::evidence(rig.store.as_ref(), &incident)
+        .await
+        .unwrap();
+    assert_eq!(evidence.len(), 1, "her report is evidence of the incident");
+    // The fix: one follow-up to her, however often the change is handled.
+    rig.clock.advance(TimeDelta::minutes(20));
+    let resolved = rig
+        .set_status("api", ComponentStatus::Operational)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        rig.responder
+            .handle(std::slice::from_ref(&resolved), deadline())
+            .await;
+    }
+    rig.responder.drain(deadline()).await;
+    let to_her: Vec<String> = rig
+        .server
+        .statuses()
+        .into_iter()
+        .filter(|s| s.in_reply_to.as_deref() == Some("1"))
+        .map(|s| s.text)
+        .collect();
+    assert_eq!(
+        to_her.len(),
+        2,
+        "the first answer and one follow-up: {to_her:#?}"
+    );
+    assert!(
+        to_her[1].contains("working again") || to_her[1].contains("fixed"),
+        "{to_her:#?}"
+    );
+}
+
+#[tokio::test]
 async fn the_situation_follows_what_the_customer_named() {
     let rig = rig("", "").await;
     rig.set_status("api", ComponentStatus::Down).await;

@@ -1,203 +1,124 @@
-//! The status-api function's handler: HTTP requests from its Lambda Function URL (payload
-//! format 2.0), answered with a Function URL response.
+//! The status-api function's handler: HTTP requests from an API Gateway HTTP API (or a
+//! Function URL; both send payload format 2.0), handed to the [`StatusSite`] as plain
+//! [`SiteRequest`]s and answered with its [`SiteResponse`].
 //!
-//! For now it serves the acknowledgement links of pages (`…/ack/{incident}/{token}`, see
-//! [`shared::oncall::ack_route`]); every other path is 404. The public status page, JSON API
-//! and feeds will be more routes here. Paths are never logged: an acknowledgement link's
-//! path is its credential.
+//! The site serves the public status page, its JSON APIs, feed and badges, the pages'
+//! acknowledgement links and X's webhook (see [`shared::status_site`]). Only the method and
+//! the status are logged: an acknowledgement link's path is its credential, and a webhook's
+//! body is customers' words.
 #![forbid(unsafe_code)]
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use aws_lambda_events::event::lambda_function_urls::{
-    LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
-};
-use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use lambda_runtime::{Error, LambdaEvent};
-use serde_json::Value;
-use shared::clock::Clock;
+use lambda_http::http::{HeaderName, HeaderValue, Response};
+use lambda_http::{Body, Error, Request, RequestExt};
+use shared::config::Config;
 use shared::invocation::{ConfigSource, Deployed};
-use shared::oncall::ack_route::{AckRequest, AckRoute};
-use shared::oncall::token::AckKey;
+use shared::status_site::{MAX_BODY, SiteRequest, SiteResponse, StatusSite};
 use shared::store::Store;
 
-/// What pages are titled with when the configuration cannot be read.
-const FALLBACK_SERVICE_NAME: &str = "sitrep";
-
-/// Why a Function URL request could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    /// `isBase64Encoded` was set on a body that is not base64.
-    #[error("the request body is flagged as base64 but is not: {0}")]
-    Body(String),
-}
-
-/// One HTTP request as the routes see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// The method, as sent (`GET`).
-    pub method: String,
-    /// The path, without the query string.
-    pub path: String,
-    /// The body's bytes, base64-decoded if Lambda encoded it.
-    pub body: Vec<u8>,
-}
-
-impl HttpRequest {
-    /// The request a Function URL event carries.
-    pub fn from_function_url(request: &LambdaFunctionUrlRequest) -> Result<Self, RequestError> {
-        let http = &request.request_context.http;
-        let body = match request.body.as_deref() {
-            None => Vec::new(),
-            Some(text) if request.is_base64_encoded => STANDARD
-                .decode(text)
-                .map_err(|e| RequestError::Body(e.to_string()))?,
-            Some(text) => text.as_bytes().to_vec(),
-        };
-        Ok(Self {
-            method: http.method.clone().unwrap_or_default(),
-            path: request
-                .raw_path
-                .clone()
-                .or_else(|| http.path.clone())
-                .unwrap_or_else(|| "/".to_owned()),
-            body,
-        })
-    }
-}
-
-/// What the function keeps between invocations.
+/// What the function keeps between invocations: the site and the configuration it was
+/// last built for.
 pub struct StatusApi {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    key: AckKey,
-    ack: Deployed<AckRoute>,
-    fallback: Arc<AckRoute>,
+    site: StatusSite,
+    config: Deployed<Config>,
 }
 
 impl StatusApi {
-    /// The handler's long-lived state: links are checked with `key` against `store`; the
-    /// service's name for the pages comes from the configuration at `source`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        key: AckKey,
-        source: ConfigSource,
-    ) -> Self {
-        let fallback = Arc::new(AckRoute::new(
-            Arc::clone(&store),
-            key.clone(),
-            Arc::clone(&clock),
-            FALLBACK_SERVICE_NAME,
-        ));
+    /// Serves `site`; the configuration (components, accounts, the service's name) is read
+    /// from `source` through `store`, again only when it changes.
+    pub fn new(site: StatusSite, store: Arc<dyn Store>, source: ConfigSource) -> Self {
         Self {
-            ack: Deployed::new(Arc::clone(&store), source),
-            store,
-            clock,
-            key,
-            fallback,
-        }
-    }
-
-    /// The acknowledgement route for the current configuration.
-    async fn ack_route(&self) -> Arc<AckRoute> {
-        let built = self
-            .ack
-            .get(|config, _version| async move {
-                Ok::<_, Infallible>(AckRoute::new(
-                    Arc::clone(&self.store),
-                    self.key.clone(),
-                    Arc::clone(&self.clock),
-                    config.service.name,
-                ))
-            })
-            .await;
-        match built {
-            Ok(route) => route,
-            Err(e) => {
-                // Acknowledging must not depend on the configuration being readable: the
-                // link, the token and the escalation are all the route needs.
-                tracing::warn!(error = %e, "configuration unavailable; serving links untitled");
-                Arc::clone(&self.fallback)
-            }
+            site,
+            config: Deployed::new(store, source),
         }
     }
 
     /// Answers one request.
-    pub async fn respond(&self, request: &HttpRequest) -> LambdaFunctionUrlResponse {
-        if AckRoute::matches(&request.path) {
-            let route = self.ack_route().await;
-            let answer = route
-                .respond(&AckRequest {
-                    method: &request.method,
-                    path: &request.path,
-                })
-                .await;
-            return response(
-                answer.status,
-                answer.content_type,
-                answer.body,
-                &answer.headers,
-            );
-        }
-        response(
-            404,
-            "text/plain; charset=utf-8",
-            "Not found\n".to_owned(),
-            &[],
-        )
+    pub async fn respond(&self, request: &SiteRequest) -> SiteResponse {
+        let config = match self
+            .config
+            .get(|config, _version| async move { Ok::<_, Infallible>(config) })
+            .await
+        {
+            Ok(config) => Some(config),
+            Err(e) => {
+                // Acknowledging a page must not depend on the configuration being readable.
+                tracing::warn!(error = %e, "configuration unavailable; only links are served");
+                None
+            }
+        };
+        self.site.respond(config.as_deref(), request).await
     }
 }
 
-/// Handles one invocation: a Function URL request, answered with its response.
-pub async fn handle(
-    api: &StatusApi,
-    event: LambdaEvent<Value>,
-) -> Result<LambdaFunctionUrlResponse, Error> {
-    let (payload, _context) = event.into_parts();
-    let request: LambdaFunctionUrlRequest = serde_json::from_value(payload)
-        .map_err(|e| format!("the event is not a Function URL request: {e}"))?;
-    let answer = match HttpRequest::from_function_url(&request) {
-        Ok(request) => api.respond(&request).await,
-        Err(e) => response(400, "text/plain; charset=utf-8", format!("{e}\n"), &[]),
+/// The site's view of a lambda_http request: method, raw path, raw query, headers, body.
+pub fn site_request(request: &Request) -> SiteRequest {
+    let path = request.raw_http_path();
+    let path = if path.is_empty() {
+        request.uri().path()
+    } else {
+        path
     };
-    tracing::info!(
-        method = request.request_context.http.method.as_deref().unwrap_or(""),
-        status = answer.status_code,
-        "request"
-    );
-    Ok(answer)
+    let body = match request.body() {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.as_bytes().to_vec(),
+        Body::Binary(bytes) => bytes.clone(),
+        // Body is non-exhaustive; anything new is unread, not guessed at.
+        _ => Vec::new(),
+    };
+    SiteRequest {
+        method: request.method().as_str().to_ascii_uppercase(),
+        path: path.to_owned(),
+        query: request.uri().query().unwrap_or("").to_owned(),
+        headers: request
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        // The site answers 413 to anything longer; the rest of the bytes are not needed.
+        body: if body.len() > MAX_BODY {
+            body[..=MAX_BODY].to_vec()
+        } else {
+            body
+        },
+    }
 }
 
-/// A Function URL response with a text body.
-fn response(
-    status: u16,
-    content_type: &str,
-    body: String,
-    headers: &[(&'static str, String)],
-) -> LambdaFunctionUrlResponse {
-    let mut map = HeaderMap::new();
-    let all = [("Content-Type", content_type)]
-        .into_iter()
-        .chain(headers.iter().map(|(name, value)| (*name, value.as_str())));
-    for (name, value) in all {
+/// The site's answer as a lambda_http response; every body the site writes is text.
+pub fn http_response(answer: SiteResponse) -> Response<Body> {
+    let mut response = Response::new(match String::from_utf8(answer.body) {
+        Ok(text) if text.is_empty() => Body::Empty,
+        Ok(text) => Body::Text(text),
+        Err(bytes) => Body::Binary(bytes.into_bytes()),
+    });
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)
+        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &answer.headers {
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         ) {
             (Ok(name), Ok(value)) => {
-                map.append(name, value);
+                response.headers_mut().append(name, value);
             }
             _ => tracing::error!(header = name, "header not representable; left out"),
         }
     }
-    let mut answer = LambdaFunctionUrlResponse::default();
-    answer.status_code = i64::from(status);
-    answer.headers = map;
-    answer.body = Some(body);
-    answer.is_base64_encoded = false;
-    answer
+    response
+}
+
+/// Handles one invocation.
+pub async fn handle(api: &StatusApi, request: Request) -> Result<Response<Body>, Error> {
+    let site_request = site_request(&request);
+    let answer = api.respond(&site_request).await;
+    tracing::info!(
+        method = site_request.method.as_str(),
+        status = answer.status,
+        "request"
+    );
+    Ok(http_response(answer))
 }

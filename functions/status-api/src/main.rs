@@ -1,14 +1,16 @@
 //! The status-api Lambda function: builds its clients and loads the acknowledgement key once,
-//! then serves its Function URL.
+//! then serves the status site behind the HTTP API.
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
 
-use lambda_runtime::{Error, service_fn};
+use lambda_http::{Error, service_fn};
 use shared::clock::SystemClock;
 use shared::invocation::ConfigSource;
 use shared::oncall::token;
 use shared::secrets::SecretsManager;
+use shared::status_site::StatusSite;
+use shared::status_site::x_webhook::XWebhook;
 use shared::store::dynamodb::DynamoStore;
 use status_api::{StatusApi, handle};
 
@@ -26,9 +28,17 @@ async fn main() -> Result<(), Error> {
         table,
         clock.clone(),
     ));
-    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
+    let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+        &aws,
+    )));
     // A missing or weak key fails the cold start, loudly, rather than every link later.
-    let key = token::load(&secrets, &ack_secret).await?;
-    let api = StatusApi::new(store, clock, key, source);
-    lambda_runtime::run(service_fn(|event| handle(&api, event))).await
+    let key = token::load(secrets.as_ref(), &ack_secret).await?;
+    let site = StatusSite::new(
+        store.clone(),
+        clock.clone(),
+        key,
+        XWebhook::new(store.clone(), clock, secrets),
+    );
+    let api = StatusApi::new(site, store, source);
+    lambda_http::run(service_fn(|request| handle(&api, request))).await
 }

@@ -1,25 +1,36 @@
-//! The status-api handler, fed Lambda Function URL events in the documented payload format
-//! 2.0 (`tests/fixtures/function-url-request.json`), against the embedded store: an
-//! acknowledgement link's GET confirms, its POST (with a base64 body, as Lambda sends form
-//! posts) acknowledges once, headers reach the response, other paths are 404.
+//! The status-api handler, fed API Gateway HTTP API requests in the documented payload format
+//! 2.0 (`tests/fixtures/http-api-request.json`, through lambda_http's own deserializer),
+//! against the embedded store: every route answers with its content type and cache lifetime,
+//! HEAD drops the body, unknown components and incidents are 404, wrong methods 405 with
+//! `Allow`, oversized and malformed input is refused, an acknowledgement link's GET confirms
+//! and its POST acknowledges once, X's webhook answers its CRC and refuses forged deliveries,
+//! and what is shown is escaped.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use lambda_runtime::{Context, LambdaEvent};
+use lambda_http::http::Response;
+use lambda_http::{Body, Request};
 use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
-use shared::config::{PersonId, PolicyId, deployed};
+use shared::config::{Config, PersonId, PolicyId, deployed};
+use shared::history;
+use shared::incident::{self, ComponentStatus};
 use shared::invocation::ConfigSource;
 use shared::oncall::Urgency;
 use shared::oncall::paging::{AckVia, Escalation};
 use shared::oncall::token::{self, AckKey};
 use shared::random::SeededRandom;
+use shared::secrets::EnvironmentSecrets;
+use shared::social::x::webhook::WebhookKey;
+use shared::status_site::x_webhook::XWebhook;
+use shared::status_site::{MAX_BODY, StatusSite};
 use shared::store::sqlite::SqliteStore;
 use shared::store::{NewItem, Store, keys};
-use status_api::{HttpRequest, StatusApi, handle};
+use status_api::{StatusApi, handle};
 
 const INCIDENT: &str = "20261123-100300-api";
+const CONSUMER_SECRET: &str = "drill-consumer-secret";
 
 const CONFIG: &str = r#"
 [service]
@@ -30,15 +41,32 @@ status_url = "https://status.acme.example"
 id = "api"
 name = "Public API"
 
+[[components]]
+id = "console"
+name = "<Console> & \"Dashboard\""
+
 [[checks]]
 id = "api-health"
 component = "api"
 kind = "http"
-url = "http://127.0.0.1:9/health"
+url = "http://10.0.0.5:8080/internal-health"
+
+[[checks]]
+id = "console-health"
+component = "console"
+kind = "http"
+url = "http://10.0.0.6:8080/internal-health"
+
+[[accounts]]
+id = "acme-x"
+platform = "x"
+handle = "acme"
+user_id = "42"
+credentials = "acme/x"
 "#;
 
 fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 10, 0).unwrap()
 }
 
 fn key() -> AckKey {
@@ -54,29 +82,359 @@ struct Rig {
 fn rig() -> Rig {
     let clock = ManualClock::new(start());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).unwrap());
-    let api = StatusApi::new(
+    let secrets = EnvironmentSecrets::new().with(
+        "acme/x",
+        &json!({
+            "consumer_key": "ck",
+            "consumer_secret": CONSUMER_SECRET,
+            "access_token": "42-at",
+            "access_token_secret": "ats",
+        })
+        .to_string(),
+    );
+    let site = StatusSite::new(
         Arc::clone(&store),
         Arc::new(clock.clone()),
         key(),
-        ConfigSource::Table,
+        XWebhook::new(
+            Arc::clone(&store),
+            Arc::new(clock.clone()),
+            Arc::new(secrets),
+        ),
     );
+    let api = StatusApi::new(site, Arc::clone(&store), ConfigSource::Table);
     Rig { clock, store, api }
 }
 
-/// The fixture with this method, path and body.
-fn event(method: &str, path: &str, body: Option<(&str, bool)>) -> LambdaEvent<Value> {
+/// The rig with the config deployed, the API down since 10:03 (its incident open), the
+/// console's incident of two days ago resolved, and a week of uptime samples.
+async fn outage() -> Rig {
+    let rig = rig();
+    let now = rig.clock.now();
+    deployed::push(&*rig.store, CONFIG, "test", now)
+        .await
+        .unwrap();
+    let config = Config::parse(CONFIG).unwrap();
+    let (api, console) = (&config.components[0], &config.components[1]);
+    for day in 1..7 {
+        for minute in 0..60 {
+            let at = now - Duration::days(day) + Duration::minutes(minute);
+            history::record(&*rig.store, &api.id, ComponentStatus::Operational, at)
+                .await
+                .unwrap();
+        }
+    }
+    let two_days_ago = now - Duration::days(2);
+    incident::transition(
+        &*rig.store,
+        console,
+        ComponentStatus::Down,
+        Some("connect to 10.0.0.6:8080 refused".into()),
+        two_days_ago,
+    )
+    .await
+    .unwrap();
+    incident::transition(
+        &*rig.store,
+        console,
+        ComponentStatus::Operational,
+        None,
+        two_days_ago + Duration::minutes(25),
+    )
+    .await
+    .unwrap();
+    incident::transition(
+        &*rig.store,
+        api,
+        ComponentStatus::Down,
+        Some("GET http://10.0.0.5:8080/internal-health answered 503".into()),
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 3, 0).unwrap(),
+    )
+    .await
+    .unwrap();
+    rig
+}
+
+/// The fixture, as API Gateway sends it for this method, path (with query) and body.
+fn request(method: &str, path_and_query: &str, body: Option<(&str, bool)>) -> Request {
+    request_with(method, path_and_query, body, &[])
+}
+
+fn request_with(
+    method: &str,
+    path_and_query: &str,
+    body: Option<(&str, bool)>,
+    headers: &[(&str, &str)],
+) -> Request {
     let mut payload: Value =
-        serde_json::from_str(include_str!("fixtures/function-url-request.json")).unwrap();
+        serde_json::from_str(include_str!("fixtures/http-api-request.json")).unwrap();
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     payload["rawPath"] = json!(path);
+    payload["rawQueryString"] = json!(query);
     payload["requestContext"]["http"]["path"] = json!(path);
     payload["requestContext"]["http"]["method"] = json!(method);
+    payload["pathParameters"]["proxy"] = json!(path.trim_start_matches('/'));
     if let Some((text, base64)) = body {
         payload["body"] = json!(text);
         payload["isBase64Encoded"] = json!(base64);
     }
-    let mut context = Context::default();
-    context.request_id = "9a4cb1b2-3a76-4e5e-8b1a-2c8a7c0d4f11".into();
-    LambdaEvent::new(payload, context)
+    for (name, value) in headers {
+        payload["headers"][*name] = json!(value);
+    }
+    lambda_http::request::from_str(&payload.to_string())
+        .expect("the fixture is an HTTP API request")
+}
+
+fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn text(response: &Response<Body>) -> String {
+    match response.body() {
+        Body::Empty => String::new(),
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => String::new(),
+    }
+}
+
+async fn get(rig: &Rig, path: &str) -> Response<Body> {
+    handle(&rig.api, request("GET", path, None)).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_public_route_answers_with_its_type_and_a_short_cache_lifetime() {
+    let rig = outage().await;
+    let routes = [
+        ("/", "text/html; charset=utf-8"),
+        ("/api/v2/summary.json", "application/json"),
+        ("/api/v2/status.json", "application/json"),
+        ("/api/v2/components.json", "application/json"),
+        ("/api/v2/incidents.json", "application/json"),
+        ("/api/v2/incidents/unresolved.json", "application/json"),
+        ("/api/v2/scheduled-maintenances.json", "application/json"),
+        ("/api/v1/status", "application/json"),
+        ("/api/v1/components", "application/json"),
+        ("/api/v1/components/api", "application/json"),
+        ("/api/v1/incidents", "application/json"),
+        ("/api/v1/incidents/20261123-100300-api", "application/json"),
+        ("/feed.atom", "application/atom+xml; charset=utf-8"),
+        ("/badge.svg", "image/svg+xml"),
+        ("/badge.json", "application/json"),
+        ("/badge/api.svg", "image/svg+xml"),
+        ("/badge/api.json", "application/json"),
+    ];
+    for (path, content_type) in routes {
+        let answer = get(&rig, path).await;
+        assert_eq!(answer.status(), 200, "{path}: {}", text(&answer));
+        assert_eq!(
+            header(&answer, "content-type"),
+            Some(content_type),
+            "{path}"
+        );
+        assert_eq!(
+            header(&answer, "cache-control"),
+            Some("public, max-age=30"),
+            "{path}"
+        );
+        assert_eq!(header(&answer, "x-content-type-options"), Some("nosniff"));
+        let body = text(&answer);
+        assert!(!body.is_empty(), "{path}");
+        if content_type == "application/json" {
+            serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+        // The probes' reasons name private hosts: never public.
+        assert!(
+            !body.contains("10.0.0."),
+            "{path} shows a probe reason: {body}"
+        );
+
+        let head = handle(&rig.api, request("HEAD", path, None)).await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert_eq!(text(&head), "", "HEAD {path} has no body");
+        assert_eq!(header(&head, "content-type"), Some(content_type));
+    }
+    let openapi = get(&rig, "/api/v1/openapi.json").await;
+    assert_eq!(openapi.status(), 200);
+    assert_eq!(
+        header(&openapi, "cache-control"),
+        Some("public, max-age=3600")
+    );
+    let document: Value = serde_json::from_str(&text(&openapi)).unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+}
+
+#[tokio::test]
+async fn what_the_routes_say_about_the_outage() {
+    let rig = outage().await;
+    let status: Value =
+        serde_json::from_str(&text(&get(&rig, "/api/v2/status.json").await)).unwrap();
+    assert_eq!(status["status"]["indicator"], "major");
+    let summary: Value =
+        serde_json::from_str(&text(&get(&rig, "/api/v2/summary.json").await)).unwrap();
+    let api = summary["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Public API")
+        .expect("the API is listed");
+    assert_eq!(api["status"], "major_outage");
+    assert_eq!(summary["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(summary["incidents"][0]["name"], "Public API is down");
+
+    let incident: Value = serde_json::from_str(&text(
+        &get(&rig, "/api/v1/incidents/20261123-100300-api").await,
+    ))
+    .unwrap();
+    assert_eq!(incident["id"], INCIDENT);
+
+    let page = text(&get(&rig, "/").await);
+    assert!(page.contains("Public API is down"), "{page}");
+    assert!(
+        page.contains("&lt;Console&gt; &amp; &quot;Dashboard&quot;"),
+        "escaped name"
+    );
+    assert!(!page.contains("<Console>"), "unescaped name on the page");
+    let badge = text(&get(&rig, "/badge/console.svg").await);
+    assert!(!badge.contains("<Console>"), "unescaped name in the badge");
+
+    let feed = text(&get(&rig, "/feed.atom").await);
+    assert!(feed.contains("Public API is down"));
+    assert!(!feed.contains("<Console>"));
+}
+
+#[tokio::test]
+async fn unknown_paths_components_and_incidents_are_not_found() {
+    let rig = outage().await;
+    for path in [
+        "/nothing",
+        "/badge/nope.svg",
+        "/badge/nope.json",
+        "/badge/api.png",
+        "/badge/..%2F..%2Fetc.svg",
+        "/api/v1/components/nope",
+        "/api/v1/incidents/20200101-000000-api",
+        "/api/v1/components/api/extra",
+        "/api/v3/summary.json",
+        "/ack",
+    ] {
+        let answer = get(&rig, path).await;
+        assert_eq!(answer.status(), 404, "{path}: {}", text(&answer));
+        assert!(text(&answer).len() < 100, "{path}: a short answer");
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_are_refused_with_what_is_allowed() {
+    let rig = outage().await;
+    for (method, path, allow) in [
+        ("POST", "/", "GET, HEAD"),
+        ("DELETE", "/api/v2/summary.json", "GET, HEAD"),
+        ("PUT", "/badge/api.svg", "GET, HEAD"),
+        ("PATCH", "/feed.atom", "GET, HEAD"),
+        ("DELETE", "/webhooks/x", "GET, POST"),
+        ("HEAD", "/webhooks/x", "GET, POST"),
+        (
+            "PUT",
+            "/ack/20261123-100300-api/AAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "GET, POST",
+        ),
+    ] {
+        let answer = handle(&rig.api, request(method, path, None)).await.unwrap();
+        assert_eq!(answer.status(), 405, "{method} {path}");
+        assert_eq!(header(&answer, "allow"), Some(allow), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_input_is_refused() {
+    let rig = outage().await;
+    let long_path = format!("/{}", "a".repeat(2000));
+    assert_eq!(get(&rig, &long_path).await.status(), 414);
+
+    let huge = "x".repeat(MAX_BODY + 1);
+    let answer = handle(
+        &rig.api,
+        request("POST", "/webhooks/x", Some((&huge, false))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 413);
+
+    // A crc_token that is not valid percent-encoding names no challenge.
+    let answer = get(&rig, "/webhooks/x?crc_token=%zz").await;
+    assert_eq!(answer.status(), 400, "{}", text(&answer));
+
+    // Binary bytes (API Gateway base64-encodes a body that is not text) without a valid
+    // signature are refused before anything reads them.
+    let answer = handle(
+        &rig.api,
+        request("POST", "/webhooks/x", Some(("//79/AAB", true))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), 401);
+
+    // What is not an HTTP API request is an error for lambda_http to report, not a panic.
+    assert!(lambda_http::request::from_str(r#"{"Records": []}"#).is_err());
+    assert!(lambda_http::request::from_str("not json").is_err());
+}
+
+#[tokio::test]
+async fn x_webhook_answers_its_challenge_and_refuses_unsigned_or_forged_deliveries() {
+    let rig = outage().await;
+    // Computed independently: base64(HMAC-SHA256("drill-consumer-secret", "challenge-1")).
+    let answer = get(&rig, "/webhooks/x?crc_token=challenge-1").await;
+    assert_eq!(answer.status(), 200, "{}", text(&answer));
+    assert_eq!(header(&answer, "cache-control"), Some("no-store"));
+    let body: Value = serde_json::from_str(&text(&answer)).unwrap();
+    assert_eq!(
+        body["response_token"],
+        "sha256=oknG1HQDjBGzaIU4EtKx1qfP6ROC+hbNSIwaJfkz5fI="
+    );
+    assert_eq!(get(&rig, "/webhooks/x").await.status(), 400);
+
+    let delivery = json!({"for_user_id": "42", "tweet_create_events": []}).to_string();
+    // X signs a delivery the way it signs a CRC token: HMAC-SHA256 of the raw body.
+    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let unsigned = handle(
+        &rig.api,
+        request("POST", "/webhooks/x", Some((&delivery, false))),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let forged = handle(
+        &rig.api,
+        request_with(
+            "POST",
+            "/webhooks/x",
+            Some((&delivery, false)),
+            &[(
+                "x-twitter-webhooks-signature",
+                "sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            )],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status(), 401);
+    assert!(!text(&forged).contains(CONSUMER_SECRET));
+    let signed = handle(
+        &rig.api,
+        request_with(
+            "POST",
+            "/webhooks/x",
+            Some((&delivery, false)),
+            &[("x-twitter-webhooks-signature", &signature)],
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(signed.status(), 200, "{}", text(&signed));
+    assert_eq!(header(&signed, "cache-control"), Some("no-store"));
 }
 
 async fn paging(store: &dyn Store, now: DateTime<Utc>) {
@@ -116,149 +474,84 @@ async fn mint(rig: &Rig) -> String {
     .unwrap()
 }
 
-fn header<'a>(
-    response: &'a aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse,
-    name: &str,
-) -> Option<&'a str> {
-    response.headers.get(name).and_then(|v| v.to_str().ok())
+async fn acknowledged_by(store: &dyn Store) -> Option<String> {
+    store
+        .get(&keys::escalation(INCIDENT))
+        .await
+        .unwrap()
+        .unwrap()
+        .decode::<Escalation>()
+        .unwrap()
+        .acknowledged
+        .map(|a| {
+            assert_eq!(a.via, AckVia::Link);
+            a.by.to_string()
+        })
 }
 
 #[tokio::test]
 async fn a_link_confirms_on_get_and_acknowledges_once_on_post() {
-    let rig = rig();
-    deployed::push(&*rig.store, CONFIG, "test", rig.clock.now())
-        .await
-        .unwrap();
+    let rig = outage().await;
     paging(&*rig.store, rig.clock.now()).await;
     let token = mint(&rig).await;
-    let path = format!("/ack/{INCIDENT}/{token}");
-
-    let page = handle(&rig.api, event("GET", &path, None)).await.unwrap();
-    assert_eq!(page.status_code, 200, "{:?}", page.body);
-    assert!(!page.is_base64_encoded);
+    for path in [format!("/ack/{token}"), format!("/ack/{INCIDENT}/{token}")] {
+        let page = get(&rig, &path).await;
+        assert_eq!(page.status(), 200, "{}", text(&page));
+        assert_eq!(
+            header(&page, "content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(header(&page, "cache-control"), Some("no-store"));
+        assert_eq!(header(&page, "referrer-policy"), Some("no-referrer"));
+        assert_eq!(header(&page, "x-robots-tag"), Some("noindex"));
+        let body = text(&page);
+        assert!(
+            body.contains("Acme Cloud"),
+            "titled from the config: {body}"
+        );
+        assert!(body.contains("<form method=\"post\">"), "{body}");
+    }
     assert_eq!(
-        header(&page, "content-type"),
-        Some("text/html; charset=utf-8")
+        acknowledged_by(&*rig.store).await,
+        None,
+        "GET acknowledges nothing"
     );
-    assert_eq!(header(&page, "cache-control"), Some("no-store"));
-    assert_eq!(header(&page, "referrer-policy"), Some("no-referrer"));
-    assert_eq!(header(&page, "x-robots-tag"), Some("noindex"));
-    assert!(
-        header(&page, "content-security-policy")
-            .is_some_and(|csp| csp.contains("default-src 'none'"))
-    );
-    let body = page.body.unwrap_or_default();
-    assert!(
-        body.contains("Acme Cloud"),
-        "titled from the config: {body}"
-    );
-    assert!(body.contains("<form method=\"post\">"), "{body}");
 
-    let stored = |store: Arc<dyn Store>| async move {
-        store
-            .get(&keys::escalation(INCIDENT))
-            .await
-            .unwrap()
-            .unwrap()
-            .decode::<Escalation>()
-            .unwrap()
-    };
-    assert_eq!(stored(Arc::clone(&rig.store)).await.acknowledged, None);
-
-    // Browsers post the form urlencoded; Lambda hands such bodies over base64-encoded.
-    let post = event("POST", &path, Some(("", true)));
-    let done = handle(&rig.api, post).await.unwrap();
-    assert_eq!(done.status_code, 200, "{:?}", done.body);
-    assert!(
-        done.body
-            .unwrap_or_default()
-            .contains("<h1>Acknowledged</h1>")
-    );
-    let acknowledged = stored(Arc::clone(&rig.store))
-        .await
-        .acknowledged
-        .expect("acknowledged");
-    assert_eq!(acknowledged.by.as_str(), "alice");
-    assert_eq!(acknowledged.via, AckVia::Link);
-
-    let replay = handle(&rig.api, event("POST", &path, None)).await.unwrap();
-    assert_eq!(replay.status_code, 410);
-}
-
-#[tokio::test]
-async fn without_a_readable_config_links_still_work() {
-    let rig = rig();
-    let token = mint(&rig).await;
-    let page = handle(
+    // Browsers post the form urlencoded; API Gateway hands such bodies over base64-encoded.
+    let path = format!("/ack/{token}");
+    let done = handle(
         &rig.api,
-        event("GET", &format!("/ack/{INCIDENT}/{token}"), None),
+        request("POST", &path, Some(("Y29uZmlybT0x", true))),
     )
     .await
     .unwrap();
-    assert_eq!(page.status_code, 200);
-    assert!(page.body.unwrap_or_default().contains("sitrep"));
-}
+    assert_eq!(done.status(), 200, "{}", text(&done));
+    assert!(text(&done).contains("<h1>Acknowledged</h1>"));
+    assert_eq!(acknowledged_by(&*rig.store).await.as_deref(), Some("alice"));
 
-#[tokio::test]
-async fn other_paths_methods_and_bodies() {
-    let rig = rig();
-    let token = mint(&rig).await;
-    let link = format!("/ack/{INCIDENT}/{token}");
-
-    for path in ["/", "/my/path", "/status.json", "/ack"] {
-        let answer = handle(&rig.api, event("GET", path, None)).await.unwrap();
-        assert_eq!(answer.status_code, 404, "{path}");
-    }
-    let put = handle(&rig.api, event("PUT", &link, None)).await.unwrap();
-    assert_eq!(put.status_code, 405);
-    assert_eq!(header(&put, "allow"), Some("GET, POST"));
-
+    let replay = handle(&rig.api, request("POST", &path, None))
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 410);
     let forged = handle(
         &rig.api,
-        event("POST", &format!("/ack/{INCIDENT}/{}", "A".repeat(27)), None),
+        request("POST", &format!("/ack/{}", "A".repeat(27)), None),
     )
     .await
     .unwrap();
-    assert_eq!(forged.status_code, 403);
-
-    let garbled = handle(
-        &rig.api,
-        event("POST", &link, Some(("%%%not base64", true))),
-    )
-    .await
-    .unwrap();
-    assert_eq!(garbled.status_code, 400);
-    // The garbled request did not use the link.
-    assert!(
-        token::check(&*rig.store, &key(), &token, rig.clock.now())
-            .await
-            .is_ok()
-    );
-
-    let not_http = LambdaEvent::new(json!({"Records": []}), Context::default());
-    assert!(handle(&rig.api, not_http).await.is_err());
+    assert_eq!(forged.status(), 403);
 }
 
-#[test]
-fn bodies_are_decoded_when_flagged() {
-    let payload: Value =
-        serde_json::from_str(include_str!("fixtures/function-url-request.json")).unwrap();
-    let mut request: aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest =
-        serde_json::from_value(payload).unwrap();
-    request.body = Some("Y29uZmlybT0x".into());
-    request.is_base64_encoded = true;
-    let decoded = HttpRequest::from_function_url(&request).unwrap();
-    assert_eq!(
-        decoded,
-        HttpRequest {
-            method: "GET".into(),
-            path: "/my/path".into(),
-            body: b"confirm=1".to_vec(),
-        }
-    );
-    request.is_base64_encoded = false;
-    assert_eq!(
-        HttpRequest::from_function_url(&request).unwrap().body,
-        b"Y29uZmlybT0x".to_vec()
-    );
+#[tokio::test]
+async fn without_a_readable_config_links_work_and_the_page_asks_to_retry() {
+    let rig = rig();
+    let token = mint(&rig).await;
+    let page = get(&rig, &format!("/ack/{INCIDENT}/{token}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(text(&page).contains("sitrep"));
+
+    let status = get(&rig, "/").await;
+    assert_eq!(status.status(), 503);
+    assert_eq!(header(&status, "retry-after"), Some("30"));
+    assert_eq!(header(&status, "cache-control"), Some("no-store"));
 }

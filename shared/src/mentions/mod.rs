@@ -2,6 +2,8 @@
 //! exactly once, know which are outage reports, and notice when many people report at once.
 //!
 //! - [`poll`]: one poll of one account: pages, cursor, dedupe, gaps, rate limits.
+//! - [`intake`]: one mention taken in (skipped, classified, stored once, reported), the step
+//!   polling and X's webhook share.
 //! - [`classify`]: the intent classifier (rules over a lexicon in five languages).
 //! - [`evaluation`]: precision and recall of the classifier on a labelled set.
 //! - [`cycle`]: one run: every account polled concurrently, then the surge rules.
@@ -10,6 +12,7 @@
 pub mod classify;
 pub mod cycle;
 pub mod evaluation;
+pub mod intake;
 pub mod poll;
 pub mod surge;
 

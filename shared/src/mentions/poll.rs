@@ -3,7 +3,9 @@
 //!
 //! The rules, and why:
 //! - A mention is stored with a conditional create on `MENTION#<platform>#<post id>`, so a
-//!   replayed page, an overlapping poll or a retried invocation stores nothing new.
+//!   replayed page, an overlapping poll or a retried invocation stores nothing new. That step
+//!   is [`super::intake`], shared with X's webhook, so a mention pushed by X and then polled
+//!   is stored once.
 //! - The cursor item (`CURSOR#<platform>#<account>`) moves only after the mentions it covers
 //!   are stored. For platforms that page from the newest back ([`Paging::NewestFirst`]: X,
 //!   Bluesky) the next cursor is known on the first page but saved only after the last one;
@@ -28,13 +30,12 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::StoredMention;
 use super::classify::{Classifier, Intent};
-use super::surge;
+use super::intake::{Intake, Taken};
 use crate::clock::Clock;
 use crate::config::{MentionSettings, SocialAccount};
-use crate::social::{Mention, MentionKind, Page, Paging, Platform, SocialClient, SocialError};
-use crate::store::{Created, Item, NewItem, Store, StoreError, keys, write_over};
+use crate::social::{Page, Paging, Platform, SocialClient, SocialError};
+use crate::store::{Item, NewItem, Store, StoreError, keys, write_over};
 
 /// Calls left in a rate-limit window below which a poll stops rather than spend them.
 pub const RATE_LIMIT_RESERVE: u32 = 1;
@@ -422,8 +423,8 @@ async fn finish_cut(
     }
 }
 
-/// Stores one page's customer mentions; returns whether the page reached past the horizon
-/// at first start (no older page is wanted then).
+/// Stores one page's customer mentions through the shared [`Intake`]; returns whether the
+/// page reached past the horizon at first start (no older page is wanted then).
 async fn store_page(
     context: PollContext<'_>,
     account: &SocialAccount,
@@ -433,57 +434,32 @@ async fn store_page(
     report: &mut AccountReport,
 ) -> Result<bool, StoreError> {
     let now = context.clock.now();
-    let retention =
-        TimeDelta::from_std(context.settings.retention).unwrap_or_else(|_| TimeDelta::days(30));
+    let intake = Intake {
+        store: context.store,
+        classifier: context.classifier,
+        settings: context.settings,
+    };
+    // History before the horizon is skipped only at an account's first poll.
+    let horizon = first_start.then_some(horizon);
     let mut reached_horizon = false;
     for mention in &page.mentions {
-        if is_own(mention, account) {
-            report.own += 1;
-            continue;
-        }
-        if mention.kind == MentionKind::Repost {
-            report.reposts += 1;
-            continue;
-        }
-        if first_start && mention.created_at < horizon {
-            report.before_horizon += 1;
-            reached_horizon = true;
-            continue;
-        }
-        let classification = context
-            .classifier
-            .classify(&mention.text, mention.lang.as_deref());
-        let stored = StoredMention::new(&account.id, mention, classification, now);
-        let item = NewItem::encode(keys::mention(mention.platform, &mention.id), &stored)?
-            .expiring_at(now + retention);
-        match context.store.create(item).await? {
-            Created::Yes => {
+        match intake.take(account, mention, now, horizon).await? {
+            Taken::Own => report.own += 1,
+            Taken::Repost => report.reposts += 1,
+            Taken::BeforeHorizon => {
+                report.before_horizon += 1;
+                reached_horizon = true;
+            }
+            Taken::Stored(intent) => {
                 report.stored += 1;
-                if let Some(slot) = Intent::ALL.iter().position(|i| *i == stored.intent) {
+                if let Some(slot) = Intent::ALL.iter().position(|i| *i == intent) {
                     report.by_intent[slot] += 1;
                 }
             }
-            Created::AlreadyExists => report.duplicates += 1,
-        }
-        // Recorded for new and already-stored mentions alike: a crash between storing a
-        // mention and recording its report must not lose the report on the replay. The
-        // record is itself a conditional create.
-        if stored.intent == Intent::OutageReport {
-            surge::record_report(context.store, context.settings, &stored).await?;
+            Taken::AlreadyStored(_) => report.duplicates += 1,
         }
     }
     Ok(reached_horizon)
-}
-
-/// Whether the account wrote the post itself.
-fn is_own(mention: &Mention, account: &SocialAccount) -> bool {
-    if account.user_id.as_deref() == Some(mention.author.id.as_str()) {
-        return true;
-    }
-    let author = mention.author.handle.to_lowercase();
-    let own = account.handle.to_lowercase();
-    // Mastodon writes local accounts without their domain (`acme`, not `acme@server`).
-    author == own || own.split('@').next() == Some(author.as_str())
 }
 
 fn newest_time(page: &Page) -> Option<DateTime<Utc>> {

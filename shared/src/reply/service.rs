@@ -25,6 +25,7 @@ use crate::clock::Clock;
 use crate::config::{Announce, Config, ReplyMode, SocialAccount};
 use crate::incident::{self, Incident, IncidentPhase, human_duration};
 use crate::mentions::StoredMention;
+use crate::mentions::surge;
 use crate::random::Random;
 use crate::secrets::SecretSource;
 use crate::social::connect::{ClientDeps, connect};
@@ -440,6 +441,39 @@ impl Responder {
             );
             follow_up.incident = Some(incident.id.clone());
             let key = keys::follow_up_job(reply.job.platform, &mention.author_id, &incident.id);
+            follow_up.mention = Some(mention);
+            job::claim(self.store.as_ref(), key, follow_up, now + KEPT).await?;
+        }
+        // A customer who reported the outage before any incident existed was answered that
+        // the checks looked fine; their report is evidence of this incident, so they hear
+        // that it is fixed too. The follow-up's key makes a second claim a no-op.
+        for report in surge::evidence(self.store.as_ref(), &incident.id).await? {
+            let Some((_, author_id)) = report.author.split_once(':') else {
+                continue;
+            };
+            let quiet = keys::reply_job(report.platform, author_id, None);
+            let Some(reply) = job::load(self.store.as_ref(), &quiet).await? else {
+                continue;
+            };
+            let answered = matches!(
+                reply.job.state,
+                JobState::Posted { .. } | JobState::Recorded { .. }
+            );
+            let Some(mention) = reply.job.mention.clone().filter(|m| m.id == report.post) else {
+                continue;
+            };
+            if !answered || reply.job.kind != JobKind::Reply {
+                continue;
+            }
+            let mut follow_up = Job::new(
+                JobKind::FollowUp,
+                reply.job.account.clone(),
+                reply.job.platform,
+                Situation::FollowUp,
+                now,
+            );
+            follow_up.incident = Some(incident.id.clone());
+            let key = keys::follow_up_job(reply.job.platform, author_id, &incident.id);
             follow_up.mention = Some(mention);
             job::claim(self.store.as_ref(), key, follow_up, now + KEPT).await?;
         }

@@ -16,6 +16,7 @@
 //! - [`oauth1`]: request signing for user context.
 //! - [`webhook`]: the CRC answer and the signature check of webhook (push) deliveries.
 
+pub mod activity;
 pub mod oauth1;
 pub mod webhook;
 pub mod wire;
