@@ -882,8 +882,11 @@ pub async fn run(pace: Pace) -> Result<DrillReport, CliError> {
         }
     }
 
-    println!("\nFigures (1 s of drill stands for 1 min in production):");
-    let seconds = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    println!(
+        "\nFigures (each {:.1} s probe cycle stands for one minute in production):",
+        cycle_time.as_secs_f64()
+    );
+    let seconds = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     let maybe = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), seconds);
     let mut rows = vec![
         vec![

@@ -6,9 +6,11 @@
 //! and its POST acknowledges once, X's webhook answers its CRC and refuses forged deliveries,
 //! and what is shown is escaped.
 
+use std::io::Read;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use flate2::read::GzDecoder;
 use lambda_http::http::Response;
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
@@ -191,17 +193,61 @@ fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The body as a browser reads it: unzipped when it says it is gzipped.
 fn text(response: &Response<Body>) -> String {
-    match response.body() {
-        Body::Empty => String::new(),
-        Body::Text(text) => text.clone(),
-        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        _ => String::new(),
+    let bytes: &[u8] = match response.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    // A HEAD answer keeps GET's headers, gzip included, without the body.
+    if header(response, "content-encoding") == Some("gzip") && !bytes.is_empty() {
+        let mut unzipped = String::new();
+        GzDecoder::new(bytes)
+            .read_to_string(&mut unzipped)
+            .expect("a gzipped body unzips to UTF-8");
+        unzipped
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
     }
 }
 
 async fn get(rig: &Rig, path: &str) -> Response<Body> {
     handle(&rig.api, request("GET", path, None)).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_page_is_gzipped_for_browsers_that_accept_it_and_plain_for_the_rest() {
+    let rig = outage().await;
+    // The fixture's headers are a browser's: `accept-encoding: gzip, deflate, br`.
+    let zipped = get(&rig, "/").await;
+    assert_eq!(zipped.status(), 200);
+    assert_eq!(header(&zipped, "content-encoding"), Some("gzip"));
+    assert_eq!(header(&zipped, "vary"), Some("Accept-Encoding"));
+    let Body::Binary(bytes) = zipped.body() else {
+        panic!("a gzipped body must go back to API Gateway as binary (base64)");
+    };
+    let page = text(&zipped);
+    assert!(page.contains("Public API"), "{page}");
+    assert!(
+        bytes.len() * 3 < page.len(),
+        "{} of {}",
+        bytes.len(),
+        page.len()
+    );
+
+    let plain = handle(
+        &rig.api,
+        request_with("GET", "/", None, &[("accept-encoding", "identity")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(header(&plain, "content-encoding"), None);
+    assert_eq!(header(&plain, "vary"), Some("Accept-Encoding"));
+    let Body::Text(plain_page) = plain.body() else {
+        panic!("an uncompressed page is text");
+    };
+    assert_eq!(*plain_page, page);
 }
 
 #[tokio::test]

@@ -5,12 +5,14 @@
 //! answer in AWS and on a laptop.
 //!
 //! Public responses carry short `Cache-Control` lifetimes: during an outage a crowd refreshes
-//! the page, and a cache in front (or the browser's own) absorbs it. Nothing that carries a
-//! credential (acknowledgement links, webhooks) is ever cacheable, and paths are never logged.
+//! the page, and a cache in front (or the browser's own) absorbs it; they are gzipped for
+//! clients that accept it. Nothing that carries a credential (acknowledgement links,
+//! webhooks) is ever cacheable, and paths are never logged.
 
 pub mod api_v1;
 pub mod atom;
 pub mod badge;
+pub mod encoding;
 pub mod page;
 pub mod snapshot;
 pub mod statuspage;
@@ -168,7 +170,7 @@ impl SiteResponse {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body as text (it always is).
+    /// The body as text; empty when it is not UTF-8 (a gzipped body).
     pub fn body_text(&self) -> &str {
         std::str::from_utf8(&self.body).unwrap_or("")
     }
@@ -354,9 +356,10 @@ impl StatusSite {
             return self.x_webhook.respond(config, request).await;
         }
         if *route == Route::OpenApi {
-            return SiteResponse::new(200, JSON, api_v1::OPENAPI)
+            let response = SiteResponse::new(200, JSON, api_v1::OPENAPI)
                 .public_for(STATIC_MAX_AGE)
                 .with("Access-Control-Allow-Origin", "*");
+            return encoding::negotiate(request, response);
         }
         let snapshot = match snapshot::read(self.store.as_ref(), config, self.clock.now()).await {
             Ok(snapshot) => snapshot,
@@ -370,12 +373,13 @@ impl StatusSite {
             }
         };
         let response = render(&snapshot, route).public_for(PUBLIC_MAX_AGE);
-        if *route == Route::Page {
+        let response = if *route == Route::Page {
             response
         } else {
             // Public data without credentials: dashboards in any browser may read it.
             response.with("Access-Control-Allow-Origin", "*")
-        }
+        };
+        encoding::negotiate(request, response)
     }
 }
 

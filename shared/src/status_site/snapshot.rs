@@ -9,6 +9,7 @@
 //! status alone.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures::future;
 
 use crate::config::{ComponentId, Config};
 use crate::incident::{self, ComponentState, ComponentStatus, Incident, IncidentPhase};
@@ -277,14 +278,15 @@ pub async fn read(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Snapshot, StoreError> {
-    let mut components = Vec::with_capacity(config.components.len());
-    for component in &config.components {
+    // The reads are independent, so they are made together: on DynamoDB a page costs a few
+    // round trips of latency rather than one per component and incident.
+    let components = future::try_join_all(config.components.iter().map(|component| async move {
         let state: Option<ComponentState> = store
             .get(&keys::component_state(&component.id))
             .await?
             .map(|item| item.decode())
             .transpose()?;
-        components.push(ComponentView {
+        Ok::<_, StoreError>(ComponentView {
             id: component.id.clone(),
             name: component.name.clone(),
             status: state
@@ -293,13 +295,22 @@ pub async fn read(
             since: state.as_ref().map(|s| s.since),
             incident: state.and_then(|s| s.incident),
             days: days(store, &component.id, now).await?,
-        });
-    }
+        })
+    }));
+    let incidents = async {
+        let records = incident::recent(store, MAX_INCIDENTS).await?;
+        future::try_join_all(
+            records
+                .into_iter()
+                .map(|record| incident_view(store, config, record)),
+        )
+        .await
+    };
+    let (components, incidents) = future::try_join(components, incidents).await?;
     let mut open_incidents = Vec::new();
     let mut resolved_incidents = Vec::new();
     let horizon = now - Duration::days(RECENT_INCIDENT_DAYS);
-    for record in incident::recent(store, MAX_INCIDENTS).await? {
-        let view = incident_view(store, config, record).await?;
+    for view in incidents {
         match view.phase {
             IncidentPhase::Open => open_incidents.push(view),
             IncidentPhase::Resolved if view.resolved_at.is_some_and(|at| at >= horizon) => {
