@@ -3,9 +3,9 @@
 //! picture: 12 components with 90 days of uptime rollups each, 48 incidents over the last
 //! two weeks (each opened, escalated and resolved by the probes' own transitions) and two
 //! open now. Each public route is answered many times through `StatusSite::respond`, the
-//! same call the Lambda adapter and `sitrep run` make; reports the median and p99 time per
-//! request and the size of each response. Run through `scripts/bench` (or
-//! `cargo bench -p sitrep-cli --bench status_site`).
+//! same call the Lambda adapter and `sitrep run` make, plus the page gzipped as a browser
+//! gets it; reports the median and p99 time per request and the size of each response. Run
+//! through `scripts/bench` (or `cargo bench -p sitrep-cli --bench status_site`).
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
@@ -30,8 +30,10 @@ const RESOLVED: usize = 48;
 /// Requests per route; the first tenth warms up and is not counted.
 const REQUESTS: usize = 400;
 
-const ROUTES: [&str; 8] = [
+/// Routes asked for plainly, then the page as a browser asks for it (gzip accepted).
+const ROUTES: [&str; 9] = [
     "/",
+    "/ (gzip)",
     "/api/v2/summary.json",
     "/api/v2/status.json",
     "/api/v1/components",
@@ -104,7 +106,12 @@ async fn bench() {
         "route", "median", "p99", "bytes"
     );
     for route in ROUTES {
-        let request = SiteRequest::new("GET", route);
+        let mut request = SiteRequest::new("GET", route.trim_end_matches(" (gzip)"));
+        if route.ends_with("(gzip)") {
+            request
+                .headers
+                .push(("accept-encoding".into(), "gzip, deflate, br".into()));
+        }
         let mut times = Vec::with_capacity(REQUESTS);
         let mut bytes = 0;
         for n in 0..REQUESTS {
