@@ -17,6 +17,7 @@ use super::paging::{self, AckOutcome, AckVia};
 use super::token::{self, AckKey, Grant, TokenError};
 use crate::clock::Clock;
 use crate::incident;
+use crate::status_site::page::escape;
 use crate::store::Store;
 
 /// The last path segment before `{incident}/{token}`.
@@ -358,22 +359,6 @@ fn parse(path: &str) -> Option<(Option<&str>, &str)> {
 /// An instant as the page states it.
 fn clock_time(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-/// Text made safe inside HTML elements and quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -432,17 +432,9 @@ impl Responder {
             let Some(mention) = reply.job.mention.clone() else {
                 continue;
             };
-            let mut follow_up = Job::new(
-                JobKind::FollowUp,
-                reply.job.account.clone(),
-                reply.job.platform,
-                Situation::FollowUp,
-                now,
-            );
-            follow_up.incident = Some(incident.id.clone());
-            let key = keys::follow_up_job(reply.job.platform, &mention.author_id, &incident.id);
-            follow_up.mention = Some(mention);
-            job::claim(self.store.as_ref(), key, follow_up, now + KEPT).await?;
+            let author_id = mention.author_id.clone();
+            self.claim_follow_up(&reply.job, mention, &author_id, incident, now)
+                .await?;
         }
         // A customer who reported the outage before any incident existed was answered that
         // the checks looked fine; their report is evidence of this incident, so they hear
@@ -465,18 +457,34 @@ impl Responder {
             if !answered || reply.job.kind != JobKind::Reply {
                 continue;
             }
-            let mut follow_up = Job::new(
-                JobKind::FollowUp,
-                reply.job.account.clone(),
-                reply.job.platform,
-                Situation::FollowUp,
-                now,
-            );
-            follow_up.incident = Some(incident.id.clone());
-            let key = keys::follow_up_job(reply.job.platform, author_id, &incident.id);
-            follow_up.mention = Some(mention);
-            job::claim(self.store.as_ref(), key, follow_up, now + KEPT).await?;
+            self.claim_follow_up(&reply.job, mention, author_id, incident, now)
+                .await?;
         }
+        Ok(())
+    }
+
+    /// Claims the follow-up telling `author_id` that `incident` is fixed, in the thread of the
+    /// `mention` that `answered` replied to. The key is per author and incident, so a second
+    /// claim (a retried stream record, an author reached both ways) is a no-op.
+    async fn claim_follow_up(
+        &self,
+        answered: &Job,
+        mention: MentionRef,
+        author_id: &str,
+        incident: &Incident,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut follow_up = Job::new(
+            JobKind::FollowUp,
+            answered.account.clone(),
+            answered.platform,
+            Situation::FollowUp,
+            now,
+        );
+        follow_up.incident = Some(incident.id.clone());
+        follow_up.mention = Some(mention);
+        let key = keys::follow_up_job(answered.platform, author_id, &incident.id);
+        job::claim(self.store.as_ref(), key, follow_up, now + KEPT).await?;
         Ok(())
     }
 
