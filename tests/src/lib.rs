@@ -9,7 +9,7 @@ pub mod stream_events;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Context, LambdaEvent};
@@ -17,6 +17,9 @@ use lambda_runtime::{Context, LambdaEvent};
 use chrono::{DateTime, TimeZone, Utc};
 use shared::clock::ManualClock;
 use shared::config::Config;
+use shared::random::SeededRandom;
+use shared::social::transport::{RetryPolicy, Transport};
+use shared::social::x::{XClient, XCredentials};
 use shared::store::Store;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::sqlite::SqliteStore;
@@ -117,6 +120,30 @@ pub fn api_config(url: &str, check_settings: &str, sections: &str) -> Config {
 pub fn mentions_config(x_base: &str, mentions: &str) -> Config {
     let text = mentions_config_text(x_base, mentions, "sitrep/acme-x");
     Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// An X client for user 42 at `base` with a bearer token, on `clock`: two quick attempts,
+/// so a test that expects a failure does not wait out production back-off.
+pub fn x_client(base: reqwest::Url, clock: &ManualClock) -> XClient {
+    let random = Arc::new(SeededRandom::new(5));
+    let transport = Transport::new(
+        RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            timeout: Duration::from_secs(5),
+        },
+        random.clone(),
+    )
+    .expect("a transport with a fixed policy builds");
+    XClient::new(
+        transport,
+        base,
+        "42".into(),
+        XCredentials::Bearer("token".into()),
+        Arc::new(clock.clone()),
+        random,
+    )
 }
 
 /// [`mentions_config`] as TOML, its account's credentials in the secret named `secret`.

@@ -14,13 +14,11 @@ use shared::config::{Config, SocialAccount};
 use shared::mentions::StoredMention;
 use shared::mentions::classify::Classifier;
 use shared::mentions::poll::{AccountReport, Cursor, Outcome, PollContext, poll_account};
-use shared::random::SeededRandom;
 use shared::social::Platform;
-use shared::social::transport::{RetryPolicy, Transport};
-use shared::social::x::{XClient, XCredentials};
+use shared::social::x::XClient;
 use shared::store::{Created, Item, Key, NewItem, Query, Store, StoreError, keys};
 use sitrep_cli::x_timeline::XTimeline;
-use sitrep_tests::{dynamo_store, epoch, mentions_config, sqlite_store};
+use sitrep_tests::{dynamo_store, epoch, mentions_config, sqlite_store, x_client};
 use tokio::time::Instant;
 
 struct Setup {
@@ -37,25 +35,7 @@ async fn setup(mentions: &str) -> Setup {
         .await
         .unwrap();
     let config = mentions_config(&timeline.base_url(), mentions);
-    let random = Arc::new(SeededRandom::new(5));
-    let transport = Transport::new(
-        RetryPolicy {
-            attempts: 2,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
-            timeout: Duration::from_secs(5),
-        },
-        random.clone(),
-    )
-    .unwrap();
-    let client = XClient::new(
-        transport,
-        config.accounts[0].base_url.clone(),
-        "42".into(),
-        XCredentials::Bearer("token".into()),
-        Arc::new(clock.clone()),
-        random,
-    );
+    let client = x_client(config.accounts[0].base_url.clone(), &clock);
     let classifier = Classifier::new(&config.components);
     Setup {
         timeline,

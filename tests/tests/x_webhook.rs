@@ -17,17 +17,15 @@ use shared::mentions::StoredMention;
 use shared::mentions::classify::{Classifier, Intent};
 use shared::mentions::poll::{PollContext, poll_account};
 use shared::mentions::surge;
-use shared::random::SeededRandom;
 use shared::secrets::{EnvironmentSecrets, SecretError, SecretSource};
-use shared::social::transport::{RetryPolicy, Transport};
+use shared::social::x::XClient;
 use shared::social::x::webhook::WebhookKey;
-use shared::social::x::{XClient, XCredentials};
 use shared::social::{MentionKind, Platform};
 use shared::status_site::x_webhook::{KEY_LIFETIME, XWebhook};
 use shared::status_site::{SiteRequest, SiteResponse};
 use shared::store::{Store, keys};
 use sitrep_cli::x_timeline::{XTimeline, user_id_of};
-use sitrep_tests::{epoch, mentions_config, mentions_config_text, sqlite_store};
+use sitrep_tests::{epoch, mentions_config, mentions_config_text, sqlite_store, x_client};
 use tokio::time::Instant;
 
 /// The app's consumer secret (API key secret) in the tests' credentials secrets.
@@ -525,25 +523,7 @@ impl Poller {
             .unwrap()
             .with_account_username("acme");
         let config = mentions_config(&timeline.base_url(), "");
-        let random = Arc::new(SeededRandom::new(5));
-        let transport = Transport::new(
-            RetryPolicy {
-                attempts: 2,
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(2),
-                timeout: Duration::from_secs(5),
-            },
-            random.clone(),
-        )
-        .unwrap();
-        let client = XClient::new(
-            transport,
-            config.accounts[0].base_url.clone(),
-            "42".into(),
-            XCredentials::Bearer("token".into()),
-            Arc::new(clock.clone()),
-            random,
-        );
+        let client = x_client(config.accounts[0].base_url.clone(), clock);
         Self {
             timeline,
             client,
