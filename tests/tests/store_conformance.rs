@@ -53,6 +53,57 @@ async fn create_is_exactly_once(store: Arc<dyn Store>, _clock: ManualClock) {
     );
 }
 
+/// A write that was applied and whose answer was lost is sent again, unchanged (the SDK's
+/// retry): it must be recognised as the caller's own, never as someone else's.
+async fn a_retried_write_recognises_its_own_earlier_attempt(
+    store: Arc<dyn Store>,
+    _clock: ManualClock,
+) {
+    let claim = item("PAGE#inc#0#0#0", "CLAIM", json!({"by": "us"}))
+        .expiring_at(epoch() + Duration::hours(1));
+    assert_eq!(store.create(claim.clone()).await.unwrap(), Created::Yes);
+    assert_eq!(
+        store.create(claim.clone()).await.unwrap(),
+        Created::Yes,
+        "the retry of our own create is ours"
+    );
+    let theirs = item("PAGE#inc#0#0#0", "CLAIM", json!({"by": "us"}));
+    assert_eq!(
+        store.create(theirs).await.unwrap(),
+        Created::AlreadyExists,
+        "an equal item from another write is someone else's"
+    );
+
+    let next = item("PAGE#inc#0#0#0", "CLAIM", json!({"by": "us", "sent": true}));
+    assert_eq!(store.update(next.clone(), 1).await.unwrap(), 2);
+    assert_eq!(
+        store.update(next.clone(), 1).await.unwrap(),
+        2,
+        "the retry of our own update is ours"
+    );
+    let stale = item("PAGE#inc#0#0#0", "CLAIM", json!({"by": "them"}));
+    assert!(
+        matches!(
+            store.update(stale, 1).await,
+            Err(StoreError::Conflict { expected: 1, .. })
+        ),
+        "another writer holding the old version still conflicts"
+    );
+    let later = item(
+        "PAGE#inc#0#0#0",
+        "CLAIM",
+        json!({"by": "us", "sent": false}),
+    );
+    assert_eq!(store.update(later, 2).await.unwrap(), 3);
+    assert!(
+        matches!(
+            store.update(next, 1).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "once someone wrote over it, our old write is no longer the item: a conflict"
+    );
+}
+
 async fn racing_creates_have_one_winner(store: Arc<dyn Store>, _clock: ManualClock) {
     let attempts = (0..8).map(|i| {
         let store = Arc::clone(&store);
@@ -386,6 +437,7 @@ macro_rules! every_case {
             $adapter,
             $store,
             create_is_exactly_once,
+            a_retried_write_recognises_its_own_earlier_attempt,
             racing_creates_have_one_winner,
             versioned_update_fails_on_a_stale_version,
             racing_updates_have_one_winner,

@@ -541,7 +541,9 @@ impl Pager {
                 self.store.delete(&keys::escalation_index(incident)).await?;
                 return Ok(());
             }
-            self.release_waiting(&escalation, report).await?;
+            if let Some(position) = escalation.position {
+                self.release_due(&escalation, position, report).await?;
+            }
             let Some(next_at) = escalation.next_at else {
                 return Ok(());
             };
@@ -585,7 +587,7 @@ impl Pager {
                 continue;
             };
             let step = &policy.steps[position.step];
-            let (claim, owned) = self.claim_step(&escalation, position, now).await?;
+            let claim = self.claim_step(&escalation, position, now).await?;
             // Catch the escalation up to the claimed step, whoever claimed it.
             let first_delivery = claim
                 .recipients
@@ -621,26 +623,24 @@ impl Pager {
                 });
                 continue;
             }
-            if !owned {
-                // Another run claimed this step and sends it; a crash of that run loses the
-                // page rather than doubling it, and the delay escalates past it.
-                continue;
-            }
-            let reached = self.send_claimed(&moved, position, report).await?;
+            // Whoever made the claim, its due recipients are sent by whichever run wins the
+            // versioned write that marks them sending: a run that died after claiming (its
+            // store answer lost, its invocation failed) leaves them for the next one.
+            let reached = self.release_due(&moved, position, report).await?;
             if !reached {
                 self.escalate_now(incident, position).await?;
             }
         }
     }
 
-    /// Claims (incident, step, round) with its recipients (`true`: this call publishes
-    /// them), or reads the claim someone else made (`false`: it publishes nothing).
+    /// Claims (incident, step, round) with its recipients, each waiting until it is due
+    /// (now, or a low-urgency person's working hours), or reads the claim someone else made.
     async fn claim_step(
         &self,
         escalation: &Escalation,
         position: Position,
         now: DateTime<Utc>,
-    ) -> Result<(PageClaim, bool), PagingError> {
+    ) -> Result<PageClaim, PagingError> {
         let key = keys::page(
             &escalation.incident,
             escalation.generation,
@@ -648,17 +648,19 @@ impl Pager {
             position.round,
         );
         if let Some(existing) = self.store.get(&key).await? {
-            return Ok((existing.decode()?, false));
+            return Ok(existing.decode()?);
         }
         let people = self.targets_of(escalation, position, now)?;
         let recipients = people
             .into_iter()
             .map(|person| Recipient {
-                delivery: match escalation.urgency {
-                    Urgency::Low if !person.in_working_hours(now) => Delivery::Waiting {
-                        until: person.next_working_start(now),
+                delivery: Delivery::Waiting {
+                    until: match escalation.urgency {
+                        Urgency::Low if !person.in_working_hours(now) => {
+                            person.next_working_start(now)
+                        }
+                        _ => now,
                     },
-                    _ => Delivery::Sending { since: now },
                 },
                 person: person.id.clone(),
             })
@@ -675,11 +677,11 @@ impl Pager {
                 for recipient in &claim.recipients {
                     tracing::info!(incident = %claim.incident, person = %recipient.person, step = position.step, round = position.round, "page claimed");
                 }
-                Ok((claim, true))
+                Ok(claim)
             }
-            // Someone else claimed it between our read and our write: theirs to send.
+            // Someone else claimed it between our read and our write: theirs is the claim.
             Created::AlreadyExists => match self.store.get(&key).await? {
-                Some(item) => Ok((item.decode()?, false)),
+                Some(item) => Ok(item.decode()?),
                 None => Err(PagingError::Contention(key.to_string())),
             },
         }
@@ -717,9 +719,21 @@ impl Pager {
         Ok(people)
     }
 
-    /// Publishes to the claim's recipients that are `Sending` and records each outcome.
-    /// `true` if anyone was (or may have been) reached, or still waits for working hours.
-    async fn send_claimed(
+    /// Whether the incident's escalation was acknowledged or resolved.
+    async fn stopped(&self, incident: &str) -> Result<bool, PagingError> {
+        Ok(match self.escalation(incident).await? {
+            Some(e) => e.acknowledged.is_some() || e.resolved_at.is_some(),
+            None => true,
+        })
+    }
+
+    /// Pages the recipients of a claimed step that are due (waiting until now or earlier):
+    /// each moved to `Sending` by a versioned write first, so of the runs that try, one alone
+    /// sends it, and a run that died after claiming leaves them to the next. Someone who
+    /// acknowledged (or a resolution) in the meantime drops them instead: nobody is woken
+    /// for an incident already owned. `true` if anyone was (or may have been) reached, or
+    /// still waits for working hours.
+    async fn release_due(
         &self,
         escalation: &Escalation,
         position: Position,
@@ -731,31 +745,62 @@ impl Pager {
             position.step,
             position.round,
         );
-        let Some(item) = self.store.get(&key).await? else {
-            return Ok(false);
-        };
-        let claim: PageClaim = item.decode()?;
+        let now = self.clock.now();
         let mut reasons = Vec::new();
-        for recipient in &claim.recipients {
-            if !matches!(recipient.delivery, Delivery::Sending { since } if since == claim.claimed_at)
+        for attempt in 0..=WRITE_ATTEMPTS {
+            if attempt == WRITE_ATTEMPTS {
+                return Err(PagingError::Contention(key.to_string()));
+            }
+            let Some(item) = self.store.get(&key).await? else {
+                return Ok(false);
+            };
+            let mut claim: PageClaim = item.decode()?;
+            let due: Vec<PersonId> = claim
+                .recipients
+                .iter()
+                .filter(|r| matches!(r.delivery, Delivery::Waiting { until } if until <= now))
+                .map(|r| r.person.clone())
+                .collect();
+            if due.is_empty() {
+                break;
+            }
+            let stopped = self.stopped(&escalation.incident).await?;
+            for recipient in &mut claim.recipients {
+                if due.contains(&recipient.person) {
+                    recipient.delivery = if stopped {
+                        Delivery::Dropped
+                    } else {
+                        Delivery::Sending { since: now }
+                    };
+                }
+            }
+            let expiry = item
+                .expires_at
+                .unwrap_or(claim.claimed_at + CLAIM_RETENTION);
+            match self
+                .store
+                .update(
+                    NewItem::encode(key.clone(), &claim)?.expiring_at(expiry),
+                    item.version,
+                )
+                .await
             {
-                continue;
+                Ok(_) if stopped => return Ok(true),
+                Ok(_) => {
+                    for person in due {
+                        let outcome = self
+                            .page_person(escalation, &person, MessageKind::Page, report)
+                            .await;
+                        if let Delivery::Failed { reason, .. } = &outcome {
+                            reasons.push(format!("{person}: {reason}"));
+                        }
+                        self.record_delivery(&key, &person, outcome).await?;
+                    }
+                    break;
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
             }
-            // Someone may have acknowledged (or resolved) while this step was being claimed:
-            // nobody is woken for an incident already owned.
-            if self.stopped(&escalation.incident).await? {
-                self.record_delivery(&key, &recipient.person, Delivery::Dropped)
-                    .await?;
-                return Ok(true);
-            }
-            let outcome = self
-                .page_person(escalation, &recipient.person, MessageKind::Page, report)
-                .await;
-            if let Delivery::Failed { reason, .. } = &outcome {
-                reasons.push(format!("{}: {reason}", recipient.person));
-            }
-            self.record_delivery(&key, &recipient.person, outcome)
-                .await?;
         }
         let reached = match self.store.get(&key).await? {
             Some(item) => item
@@ -765,7 +810,7 @@ impl Pager {
                 .any(|r| !matches!(r.delivery, Delivery::Failed { .. } | Delivery::Dropped)),
             None => false,
         };
-        if !reached {
+        if !reached && !reasons.is_empty() {
             report.events.push(PagingEvent::Unreachable {
                 incident: escalation.incident.clone(),
                 position,
@@ -773,70 +818,6 @@ impl Pager {
             });
         }
         Ok(reached)
-    }
-
-    /// Whether the incident's escalation was acknowledged or resolved.
-    async fn stopped(&self, incident: &str) -> Result<bool, PagingError> {
-        Ok(match self.escalation(incident).await? {
-            Some(e) => e.acknowledged.is_some() || e.resolved_at.is_some(),
-            None => true,
-        })
-    }
-
-    /// Pages low-urgency recipients of the current step whose working hours have begun:
-    /// each moved to `Sending` by a versioned write, so one sweep alone sends it.
-    async fn release_waiting(
-        &self,
-        escalation: &Escalation,
-        report: &mut PagingReport,
-    ) -> Result<(), PagingError> {
-        let Some(position) = escalation.position else {
-            return Ok(());
-        };
-        let key = keys::page(
-            &escalation.incident,
-            escalation.generation,
-            position.step,
-            position.round,
-        );
-        let now = self.clock.now();
-        for _ in 0..WRITE_ATTEMPTS {
-            let Some(item) = self.store.get(&key).await? else {
-                return Ok(());
-            };
-            let mut claim: PageClaim = item.decode()?;
-            let mut due = Vec::new();
-            for recipient in &mut claim.recipients {
-                if matches!(recipient.delivery, Delivery::Waiting { until } if until <= now) {
-                    recipient.delivery = Delivery::Sending { since: now };
-                    due.push(recipient.person.clone());
-                }
-            }
-            if due.is_empty() {
-                return Ok(());
-            }
-            match self
-                .store
-                .update(
-                    NewItem::encode(key.clone(), &claim)?.expiring_at(now + CLAIM_RETENTION),
-                    item.version,
-                )
-                .await
-            {
-                Ok(_) => {
-                    for person in due {
-                        let outcome = self
-                            .page_person(escalation, &person, MessageKind::Page, report)
-                            .await;
-                        self.record_delivery(&key, &person, outcome).await?;
-                    }
-                    return Ok(());
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(PagingError::Contention(key.to_string()))
     }
 
     /// Sets a recipient's delivery in a claim.

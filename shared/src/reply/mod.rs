@@ -4,6 +4,7 @@
 //!
 //! - [`service`]: the service itself: changes in, jobs claimed, outboxes drained.
 //! - [`decide`]: whether a mention is answered, and the live status it is answered with.
+//! - [`decision`]: that judgement, recorded once per post, which every redelivery follows.
 //! - [`job`]: a post sitrep owes, claimed once and queued in its account's outbox.
 //! - [`template`]: what sitrep says, per situation and language.
 //! - [`length`]: how long a post is, by each platform's own rules.
@@ -13,6 +14,7 @@
 
 pub mod budget;
 pub mod decide;
+pub mod decision;
 pub mod handoff;
 pub mod job;
 pub mod length;

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::budget::{Budget, Reservation};
 use super::decide::{StatusPicture, Verdict, is_stale, judge};
+use super::decision::Decision;
 use super::handoff::{Handoff, HandoffKind, Support};
 use super::job::{self, Job, JobKind, JobState, KEPT, LEASE, MentionRef, StoredJob};
 use super::response::{self, Outcome, ResponseRecord};
@@ -40,6 +41,35 @@ const MAX_ATTEMPTS: u32 = 6;
 
 /// Outbox entries read per query.
 const OUTBOX_PAGE: usize = 25;
+
+/// How long a delivery may hold a mention's handoff before publishing it; past that another
+/// delivery takes it over.
+const HANDOFF_LEASE: TimeDelta = TimeDelta::seconds(20);
+
+/// Reads and versioned writes one claim may take before contention is reported.
+const WRITE_ATTEMPTS: usize = 4;
+
+/// The claim on handing one mention to a person.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct HandoffClaim {
+    /// Why, as a word.
+    reason: String,
+    /// Whether the support topic took it (claims made before this field existed were
+    /// deleted when publishing failed, so one that stands was published).
+    #[serde(default = "claimed_before_leases")]
+    published: bool,
+    /// Until when its writer may still publish it (claims made before leases had none).
+    #[serde(default = "no_lease")]
+    lease_until: DateTime<Utc>,
+}
+
+fn no_lease() -> DateTime<Utc> {
+    DateTime::UNIX_EPOCH
+}
+
+fn claimed_before_leases() -> bool {
+    true
+}
 
 /// Something the service did, for logs, metrics, the CLI and the demo.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,12 +222,48 @@ impl Responder {
     }
 
     /// Judges one new mention and claims its reply, hands it off, or lets it be.
+    ///
+    /// The judgement is made once per post and recorded ([`Decision`]); every delivery of
+    /// the mention, the first included, carries out the recorded decision. A redelivery an
+    /// hour later, after the incident it was answered under resolved, therefore neither
+    /// answers it again nor hands it to a person it never needed.
     pub async fn on_mention(
         &self,
         mention: &StoredMention,
         picture: &mut Option<StatusPicture>,
         events: &mut Vec<ReplyEvent>,
     ) -> Result<(), StoreError> {
+        let key = keys::decision(mention.platform, &mention.id);
+        let decision = match self.store.get(&key).await? {
+            Some(item) => item.decode::<Decision>()?,
+            None => {
+                let decided = self.decide(mention, picture).await?;
+                let expires = self.clock.now()
+                    + TimeDelta::from_std(self.config.mentions.retention).unwrap_or(KEPT);
+                let item = NewItem::encode(key.clone(), &decided)?.expiring_at(expires);
+                match self.store.create(item).await? {
+                    Created::Yes => decided,
+                    // A concurrent delivery decided first: its decision is the one.
+                    Created::AlreadyExists => self
+                        .store
+                        .get(&key)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::Backend(format!("{key} vanished right after it was made"))
+                        })?
+                        .decode()?,
+                }
+            }
+        };
+        self.carry_out(mention, &decision, events).await
+    }
+
+    /// What the rules, the thread and the live status make of a mention now.
+    async fn decide(
+        &self,
+        mention: &StoredMention,
+        picture: &mut Option<StatusPicture>,
+    ) -> Result<Decision, StoreError> {
         let now = self.clock.now();
         let Some(account) = self
             .config
@@ -205,27 +271,29 @@ impl Responder {
             .iter()
             .find(|a| a.id == mention.account)
         else {
-            return self
-                .judged(mention, Outcome::Ignored, Some("unknown_account"), events)
-                .await;
+            return Ok(Decision::Ignore {
+                reason: "unknown_account".into(),
+            });
         };
         match judge(mention, account, &self.config, now) {
             Verdict::Ignore(reason) => {
-                return self
-                    .judged(mention, Outcome::Ignored, Some(reason), events)
-                    .await;
+                return Ok(Decision::Ignore {
+                    reason: reason.into(),
+                });
             }
             Verdict::HandOff(reason) => {
-                self.hand_off_mention(mention, reason, events).await?;
-                return self
-                    .judged(mention, Outcome::HandedOff, Some(reason), events)
-                    .await;
+                return Ok(Decision::HandOff {
+                    reason: reason.into(),
+                });
             }
             Verdict::Answer => {}
         }
+        // The thread the post belongs to, and the post itself: sitrep's own answers are
+        // marked under both.
         for thread in [
             mention.conversation.as_deref(),
             mention.in_reply_to.as_deref(),
+            Some(mention.id.as_str()),
         ]
         .into_iter()
         .flatten()
@@ -236,9 +304,9 @@ impl Responder {
                 .await?
                 .is_some()
             {
-                return self
-                    .judged(mention, Outcome::Covered, Some("thread_answered"), events)
-                    .await;
+                return Ok(Decision::Covered {
+                    reason: "thread_answered".into(),
+                });
             }
         }
         if picture.is_none() {
@@ -251,16 +319,9 @@ impl Responder {
         if answer.situation == Situation::AllClear
             && mention.intent == crate::mentions::classify::Intent::Complaint
         {
-            self.hand_off_mention(mention, "complaint_without_incident", events)
-                .await?;
-            return self
-                .judged(
-                    mention,
-                    Outcome::HandedOff,
-                    Some("complaint_without_incident"),
-                    events,
-                )
-                .await;
+            return Ok(Decision::HandOff {
+                reason: "complaint_without_incident".into(),
+            });
         }
         let incident = answer.incident.as_ref().map(|i| i.id.clone());
         let key = keys::reply_job(mention.platform, &mention.author_id, incident.as_deref());
@@ -268,16 +329,88 @@ impl Responder {
             Some(_) => now + KEPT,
             None => now + TimeDelta::from_std(self.config.replies.cooldown).unwrap_or(KEPT),
         };
+        Ok(Decision::Answer {
+            job_pk: key.pk,
+            job_sk: key.sk,
+            situation: answer.situation,
+            incident,
+            decided_at: now,
+            job_expires_at: expires,
+            // The reply says a person is looking: one must be.
+            also_hand_off: (answer.situation == Situation::AllClear).then(|| "all_clear".into()),
+        })
+    }
+
+    /// Does what `decision` says about `mention`; every step absorbs a repetition.
+    async fn carry_out(
+        &self,
+        mention: &StoredMention,
+        decision: &Decision,
+        events: &mut Vec<ReplyEvent>,
+    ) -> Result<(), StoreError> {
+        let (job_pk, job_sk, situation, incident, decided_at, expires, also_hand_off) =
+            match decision {
+                Decision::Ignore { reason } => {
+                    return self
+                        .judged(mention, Outcome::Ignored, Some(reason), events)
+                        .await;
+                }
+                Decision::Covered { reason } => {
+                    return self
+                        .judged(mention, Outcome::Covered, Some(reason), events)
+                        .await;
+                }
+                Decision::HandOff { reason } => {
+                    self.hand_off_mention(mention, reason, events).await?;
+                    return self
+                        .judged(mention, Outcome::HandedOff, Some(reason), events)
+                        .await;
+                }
+                Decision::Answer {
+                    job_pk,
+                    job_sk,
+                    situation,
+                    incident,
+                    decided_at,
+                    job_expires_at,
+                    also_hand_off,
+                } => (
+                    job_pk,
+                    job_sk,
+                    *situation,
+                    incident,
+                    *decided_at,
+                    *job_expires_at,
+                    also_hand_off,
+                ),
+            };
+        let Some(account) = self
+            .config
+            .accounts
+            .iter()
+            .find(|a| a.id == mention.account)
+        else {
+            // The account left the configuration since the decision: nobody can answer.
+            return self
+                .judged(mention, Outcome::Ignored, Some("unknown_account"), events)
+                .await;
+        };
         let mut reply = Job::new(
             JobKind::Reply,
             account.id.clone(),
             account.platform,
-            answer.situation,
-            now,
+            situation,
+            decided_at,
         );
-        reply.incident = incident;
+        reply.incident = incident.clone();
         reply.mention = Some(MentionRef::of(mention));
-        let (stored, created) = job::claim(self.store.as_ref(), key, reply, expires).await?;
+        let (stored, created) = job::claim(
+            self.store.as_ref(),
+            Key::new(job_pk, job_sk),
+            reply,
+            expires,
+        )
+        .await?;
         let ours = stored
             .job
             .mention
@@ -288,9 +421,8 @@ impl Responder {
                 .judged(mention, Outcome::Covered, Some("already_answered"), events)
                 .await;
         }
-        if answer.situation == Situation::AllClear {
-            // The reply says a person is looking: one must be.
-            self.hand_off_mention(mention, "all_clear", events).await?;
+        if let Some(reason) = also_hand_off {
+            self.hand_off_mention(mention, reason, events).await?;
         }
         if created {
             self.judged(mention, Outcome::Queued, None, events).await?;
@@ -331,8 +463,12 @@ impl Responder {
         Ok(())
     }
 
-    /// Gives a mention to a person, once: the claim is made before publishing and released
-    /// if publishing fails, so a retry publishes it then.
+    /// Gives a mention to a person, once.
+    ///
+    /// The claim is made before publishing, with a short lease, and marked published after:
+    /// a publish that failed releases it, so a retry publishes then; a claim whose writer
+    /// died before publishing (its store answer lost, its invocation failed) is taken over
+    /// by the next delivery once the lease has run out, so the handoff is never lost.
     async fn hand_off_mention(
         &self,
         mention: &StoredMention,
@@ -340,20 +476,68 @@ impl Responder {
         events: &mut Vec<ReplyEvent>,
     ) -> Result<(), StoreError> {
         let key = keys::handoff(mention.platform, &mention.id);
-        let mut claim = serde_json::Map::new();
-        claim.insert("reason".into(), reason.into());
-        let expires =
-            self.clock.now() + TimeDelta::from_std(self.config.mentions.retention).unwrap_or(KEPT);
-        let item = NewItem::new(key.clone(), claim).expiring_at(expires);
-        if self.store.create(item).await? == Created::AlreadyExists {
-            return Ok(());
+        let now = self.clock.now();
+        let expires = now + TimeDelta::from_std(self.config.mentions.retention).unwrap_or(KEPT);
+        let claim = HandoffClaim {
+            reason: reason.to_owned(),
+            published: false,
+            lease_until: now + HANDOFF_LEASE,
+        };
+        let mut won = None;
+        for _ in 0..WRITE_ATTEMPTS {
+            match self.store.get(&key).await? {
+                None => {
+                    let item = NewItem::encode(key.clone(), &claim)?.expiring_at(expires);
+                    if self.store.create(item).await? == Created::Yes {
+                        won = Some(1);
+                        break;
+                    }
+                }
+                Some(item) => {
+                    let held: HandoffClaim = item.decode()?;
+                    if held.published {
+                        return Ok(());
+                    }
+                    if held.lease_until > now {
+                        return Err(StoreError::Backend(format!(
+                            "the handoff of {} is being published by another delivery",
+                            mention.id
+                        )));
+                    }
+                    // Its writer died before publishing: take it over.
+                    let next = NewItem::encode(key.clone(), &claim)?.expiring_at(expires);
+                    match self.store.update(next, item.version).await {
+                        Ok(version) => {
+                            won = Some(version);
+                            break;
+                        }
+                        Err(StoreError::Conflict { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
         }
+        let Some(version) = won else {
+            return Err(StoreError::Backend(format!(
+                "the handoff claim of {} kept changing",
+                mention.id
+            )));
+        };
         let handoff = mention_handoff(mention, reason);
         if let Err(e) = self.support.hand_off(&handoff).await {
             self.store.delete(&key).await?;
             return Err(StoreError::Backend(format!(
                 "the support topic did not take the handoff: {e}"
             )));
+        }
+        let published = HandoffClaim {
+            published: true,
+            ..claim
+        };
+        let item = NewItem::encode(key.clone(), &published)?.expiring_at(expires);
+        if let Err(e) = self.store.update(item, version).await {
+            // The handoff is out; failing now would only publish it again.
+            tracing::warn!(post = %mention.id, error = %e, "handoff published but not marked so");
         }
         events.push(ReplyEvent::HandedOff {
             reason: reason.to_owned(),
@@ -454,7 +638,10 @@ impl Responder {
             let Some(mention) = reply.job.mention.clone().filter(|m| m.id == report.post) else {
                 continue;
             };
-            if !answered || reply.job.kind != JobKind::Reply {
+            // Only an author told "the checks look fine" while the incident was still to come
+            // or open was told anything this follow-up corrects.
+            let told_before_the_fix = reply.job.queued_at <= incident.resolved_at.unwrap_or(now);
+            if !answered || reply.job.kind != JobKind::Reply || !told_before_the_fix {
                 continue;
             }
             self.claim_follow_up(&reply.job, mention, author_id, incident, now)

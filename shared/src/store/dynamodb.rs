@@ -12,9 +12,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Number, Value};
@@ -24,6 +26,9 @@ use super::{
     is_expired,
 };
 use crate::clock::Clock;
+
+/// Attempts a blind write makes before contention is reported as a failure.
+const PUT_ATTEMPTS: usize = 16;
 
 /// DynamoDB-backed [`Store`].
 #[derive(Clone)]
@@ -43,6 +48,28 @@ impl std::fmt::Debug for DynamoStore {
 
 fn backend<E: std::error::Error>(e: E) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+/// Whether a put's condition failed because of `item`'s own earlier attempt: the item the
+/// failure returned (`ReturnValuesOnConditionCheckFailure::AllOld`) carries its write id at
+/// `version` and is live. A retry of a write that was applied finds exactly that.
+fn is_own_write(
+    e: &aws_sdk_dynamodb::error::SdkError<PutItemError>,
+    item: &NewItem,
+    version: u64,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(PutItemError::ConditionalCheckFailedException(failure)) = e.as_service_error() else {
+        return false;
+    };
+    let Some(old) = failure.item() else {
+        return false;
+    };
+    let written_by_us =
+        matches!(old.get("write_id"), Some(AttributeValue::S(id)) if id == item.write_id.as_str());
+    written_by_us
+        && number_of(old.get("version")).and_then(|v| u64::try_from(v).ok()) == Some(version)
+        && !is_expired(number_of(old.get("expires_at")), now)
 }
 
 fn is_condition_failure<E: ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool {
@@ -248,6 +275,10 @@ fn key_map(key: &Key) -> HashMap<String, AttributeValue> {
 fn item_map(item: &NewItem, version: u64) -> HashMap<String, AttributeValue> {
     let mut map = key_map(&item.key);
     map.insert("version".into(), AttributeValue::N(version.to_string()));
+    map.insert(
+        "write_id".into(),
+        AttributeValue::S(item.write_id.as_str().to_owned()),
+    );
     if let Some(at) = item.expires_at {
         map.insert(
             "expires_at".into(),
@@ -398,17 +429,20 @@ impl Store for DynamoStore {
 
     async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
         check_attributes(&item.attributes)?;
+        let now = self.clock.now();
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item_map(&item, 1)))
             .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-            .expression_attribute_values(":now", now_value(self.clock.now()))
+            .expression_attribute_values(":now", now_value(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(Created::Yes),
+            Err(e) if is_own_write(&e, &item, 1, now) => Ok(Created::Yes),
             Err(e) if is_condition_failure(&e) => Ok(Created::AlreadyExists),
             Err(e) => Err(backend(e)),
         }
@@ -416,6 +450,7 @@ impl Store for DynamoStore {
 
     async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
         check_attributes(&item.attributes)?;
+        let now = self.clock.now();
         let result = self
             .client
             .put_item()
@@ -428,11 +463,15 @@ impl Store for DynamoStore {
                 ":expected",
                 AttributeValue::N(expected_version.to_string()),
             )
-            .expression_attribute_values(":now", now_value(self.clock.now()))
+            .expression_attribute_values(":now", now_value(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(expected_version + 1),
+            Err(e) if is_own_write(&e, &item, expected_version + 1, now) => {
+                Ok(expected_version + 1)
+            }
             Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
                 key: item.key,
                 expected: expected_version,
@@ -443,8 +482,9 @@ impl Store for DynamoStore {
 
     async fn put(&self, item: NewItem) -> Result<u64, StoreError> {
         // Versions must keep increasing across blind writes, so a put is a read and a
-        // conditional write, retried when another writer slips in between.
-        loop {
+        // conditional write, retried when another writer slips in between: a few times, as
+        // an item written so often that every attempt loses is a fault to report.
+        for _ in 0..PUT_ATTEMPTS {
             match self.get(&item.key).await? {
                 None => {
                     if self.create(item.clone()).await? == Created::Yes {
@@ -458,6 +498,10 @@ impl Store for DynamoStore {
                 },
             }
         }
+        Err(StoreError::Backend(format!(
+            "{} kept changing: {PUT_ATTEMPTS} writes in a row lost the race",
+            item.key
+        )))
     }
 
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
@@ -484,6 +528,7 @@ impl Store for DynamoStore {
         let mut items = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
+            let previous = start.clone();
             let mut page = request.clone().set_exclusive_start_key(start.take());
             if let Some(limit) = query.limit {
                 // DynamoDB applies Limit before the filter, so ask for what is still missing.
@@ -501,6 +546,13 @@ impl Store for DynamoStore {
                 return Ok(items);
             }
             match output.last_evaluated_key {
+                // A page that hands back the key it started from would be read forever.
+                Some(key) if previous.as_ref() == Some(&key) => {
+                    return Err(StoreError::Backend(format!(
+                        "the query of {} returned the key it started from",
+                        query.pk
+                    )));
+                }
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => return Ok(items),
             }
@@ -518,7 +570,7 @@ impl Store for DynamoStore {
                 return Err(StoreError::ReservedAttribute((*name).to_owned()));
             }
         }
-        loop {
+        for _ in 0..PUT_ATTEMPTS {
             let now = self.clock.now();
             let mut adds = vec!["version :one".to_owned()];
             let mut request = self
@@ -564,12 +616,14 @@ impl Store for DynamoStore {
                     // The item expired but is not swept yet: start it afresh, unless someone
                     // else already did (then the loop adds to theirs).
                     let fresh = NewItem {
-                        key: key.clone(),
-                        attributes: deltas
-                            .iter()
-                            .map(|(name, delta)| ((*name).to_owned(), Value::from(*delta)))
-                            .collect(),
                         expires_at,
+                        ..NewItem::new(
+                            key.clone(),
+                            deltas
+                                .iter()
+                                .map(|(name, delta)| ((*name).to_owned(), Value::from(*delta)))
+                                .collect(),
+                        )
                     };
                     let reset = self
                         .client
@@ -594,6 +648,9 @@ impl Store for DynamoStore {
                 Err(e) => return Err(backend(e)),
             }
         }
+        Err(StoreError::Backend(format!(
+            "the counters of {key} kept expiring and restarting under contention"
+        )))
     }
 
     async fn delete(&self, key: &Key) -> Result<(), StoreError> {
@@ -619,8 +676,8 @@ mod tests {
         attributes.insert("n".into(), Value::from(123));
         attributes.insert("ok".into(), Value::from(true));
         let item = NewItem::new(Key::new("A", "B"), attributes);
-        // pk 2+1, sk 2+1, version 7+2, name 4+3, n 1+3, ok 2+1.
-        assert_eq!(item_size(&item, 1), 29);
+        // pk 2+1, sk 2+1, version 7+2, write_id 8+24, name 4+3, n 1+3, ok 2+1.
+        assert_eq!(item_size(&item, 1), 61);
         assert_eq!(write_units(&item, 1), 1);
         let mut big = item.clone();
         big.attributes

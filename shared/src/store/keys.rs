@@ -27,6 +27,7 @@
 //! | `INCIDENT#<id>` | `ACKED#<platform>#<author id>` | an author answered under the incident: who gets a follow-up | never |
 //! | `THREAD#<platform>#<post or thread id>` | `THREAD` | a thread sitrep replied in: it does not reply there again | 30 days |
 //! | `HANDOFF#<platform>#<post id>` | `HANDOFF` | a mention handed to a person, once | `mentions.retention` |
+//! | `DECISION#<platform>#<post id>` | `DECISION` | what was decided for one post (answer with which job, hand off, ignore): created once, followed by every redelivery | `mentions.retention` |
 //! | `RESPONSES#<yyyy-mm-dd>` | `<rfc3339 posted>#<platform>#<post id>` | what was done for one mention, when: the response metrics | `mentions.retention` |
 //! | `INCIDENT#<id>` | `PAGING` | the incident's escalation: step, round, when it escalates next, who acknowledged | never |
 //! | `ESCALATIONS` | `<incident>` | index of escalations the sweep must watch (deleted once acknowledged, resolved or exhausted) | never |
@@ -242,6 +243,11 @@ pub fn thread(platform: Platform, id: &str) -> Key {
 /// A mention handed to a person.
 pub fn handoff(platform: Platform, post: &str) -> Key {
     Key::new(format!("HANDOFF#{platform}#{post}"), "HANDOFF")
+}
+
+/// The recorded decision about one post.
+pub fn decision(platform: Platform, post: &str) -> Key {
+    Key::new(format!("DECISION#{platform}#{post}"), "DECISION")
 }
 
 /// Partition of the response records of mentions posted on one UTC day.

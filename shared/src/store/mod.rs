@@ -9,6 +9,17 @@
 //! adapters behave the same at every instant the injected clock names.
 //!
 //! The key layout lives in [`keys`].
+//!
+//! **A writer always recognises its own write.** DynamoDB (like any network store) can apply
+//! a write and still answer with an error or a timeout; the SDK then sends the same request
+//! again, and that retry finds the item its own first attempt wrote. Without more, a
+//! conditional create would report [`Created::AlreadyExists`] and a versioned update a
+//! [`StoreError::Conflict`], and the caller would take its own claim for someone else's: a
+//! page never sent, an acknowledgement refused as "already used". So every [`NewItem`]
+//! carries a [`WriteId`] of its own, stored beside the item; when a condition fails because
+//! of the very write being retried (same id, and for an update the version it would have
+//! made), the adapters report success instead. Each call site therefore gets this for free,
+//! and `tests/tests/lost_answers.rs` proves it at every conditional write of every flow.
 
 pub mod dynamodb;
 pub mod keys;
@@ -16,13 +27,16 @@ pub mod sqlite;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// Attribute names the adapters own; domain attributes may not use them.
-pub const RESERVED_ATTRIBUTES: [&str; 4] = ["pk", "sk", "version", "expires_at"];
+pub const RESERVED_ATTRIBUTES: [&str; 5] = ["pk", "sk", "version", "expires_at", "write_id"];
 
 /// The address of one item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,8 +101,46 @@ impl Item {
     }
 }
 
+/// The identity of one write: what lets a retried request recognise the item its own
+/// earlier attempt wrote (see the module's documentation).
+///
+/// It is an identity, not a choice: nothing depends on its value but equality with itself,
+/// so it is drawn from a per-process seed the standard library takes from the operating
+/// system (two Lambda instances never share one) and a counter, rather than from the
+/// injected [`crate::random::Random`], whose seeded sequences would repeat across processes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WriteId(String);
+
+impl WriteId {
+    /// A write id no other write, in this process or any other, has.
+    pub fn fresh() -> Self {
+        static PROCESS: OnceLock<u64> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let process = *PROCESS.get_or_init(|| {
+            let state = RandomState::new();
+            state.hash_one((std::process::id(), std::time::SystemTime::now()))
+        });
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // Fixed width while the count fits, so an item's billed size does not drift.
+        Self(format!("{process:016x}{count:08x}"))
+    }
+
+    /// A write id as stored.
+    pub fn from_stored(text: impl Into<String>) -> Self {
+        Self(text.into())
+    }
+
+    /// Its text, as stored beside the item.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An item to write: key, attributes and optional expiry. The adapter assigns the version.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Cloning keeps the [`WriteId`]: a clone sent again is a retry of the same write. Equality
+/// ignores it, as it compares what is written, not who wrote it.
+#[derive(Debug, Clone)]
 pub struct NewItem {
     /// Where it goes.
     pub key: Key,
@@ -96,6 +148,16 @@ pub struct NewItem {
     pub attributes: Attributes,
     /// When it stops existing, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Who writes it: a fresh identity per constructed item.
+    pub write_id: WriteId,
+}
+
+impl PartialEq for NewItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.attributes == other.attributes
+            && self.expires_at == other.expires_at
+    }
 }
 
 impl NewItem {
@@ -105,6 +167,7 @@ impl NewItem {
             key,
             attributes,
             expires_at: None,
+            write_id: WriteId::fresh(),
         }
     }
 
@@ -254,7 +317,8 @@ impl ItemChange {
 /// Whether [`Store::create`] wrote the item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Created {
-    /// It did not exist (or had expired) and now does.
+    /// It did not exist (or had expired) and now does: written by this call, or by an
+    /// earlier attempt of the same write (same [`WriteId`]) whose answer was lost.
     Yes,
     /// A live item already had that key; nothing was written.
     AlreadyExists,
@@ -267,11 +331,13 @@ pub trait Store: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
     /// Writes `item` only if no live item has its key: the exactly-once primitive. A created
-    /// item's version is 1.
+    /// item's version is 1. A live item written by this same write (its [`WriteId`]) at
+    /// version 1 is reported as [`Created::Yes`]: the retry of a write that was applied.
     async fn create(&self, item: NewItem) -> Result<Created, StoreError>;
 
     /// Replaces the live item at `item.key` only if its version is still `expected_version`;
-    /// returns the new version. Fails with [`StoreError::Conflict`] otherwise.
+    /// returns the new version. Fails with [`StoreError::Conflict`] otherwise, unless the live
+    /// item is this very write at `expected_version + 1` (a retry of a write that was applied).
     async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError>;
 
     /// Writes `item` whatever was there; returns the new version.

@@ -131,6 +131,7 @@ const SCHEMA: &str = "
         version     INTEGER NOT NULL,
         expires_at  INTEGER,
         attributes  TEXT    NOT NULL,
+        write_id    TEXT,
         PRIMARY KEY (pk, sk)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
@@ -190,6 +191,21 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         connection.execute_batch(SCHEMA).map_err(backend)?;
+        // Files made before writes carried their identity gain the column; their old rows
+        // have none, which no retry can match.
+        let has_write_id: bool = connection
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = 'write_id'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(backend)?
+            > 0;
+        if !has_write_id {
+            connection
+                .execute_batch("ALTER TABLE items ADD COLUMN write_id TEXT")
+                .map_err(backend)?;
+        }
         // Room for every statement sitrep runs, so none is parsed twice.
         connection.set_prepared_statement_cache_capacity(64);
         let (jobs, queue) = mpsc::channel();
@@ -332,6 +348,29 @@ fn live_row(
     Ok(read_row(tx, key)?.filter(|(_, expires_at, _)| !is_expired(*expires_at, now)))
 }
 
+/// Whether the live item at `key` is `item`'s own write at `version`: what a retry of a
+/// write that was applied finds.
+fn is_own_write(
+    tx: &rusqlite::Transaction<'_>,
+    item: &NewItem,
+    version: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let found: Option<(i64, Option<i64>, Option<String>)> = tx
+        .prepare_cached("SELECT version, expires_at, write_id FROM items WHERE pk = ?1 AND sk = ?2")
+        .map_err(backend)?
+        .query_row(params![item.key.pk, item.key.sk], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()
+        .map_err(backend)?;
+    Ok(found.is_some_and(|(stored_version, expires_at, write_id)| {
+        !is_expired(expires_at, now)
+            && u64::try_from(stored_version).ok() == Some(version)
+            && write_id.as_deref() == Some(item.write_id.as_str())
+    }))
+}
+
 fn to_item(key: Key, (version, expires_at, attributes): Row) -> Result<Item, StoreError> {
     let attributes = match serde_json::from_str(&attributes) {
         Ok(Value::Object(map)) => map,
@@ -357,9 +396,11 @@ fn write_row(
 ) -> Result<(), StoreError> {
     let attributes = serde_json::to_string(&item.attributes).map_err(backend)?;
     tx.prepare_cached(
-        "INSERT INTO items (pk, sk, version, expires_at, attributes) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO items (pk, sk, version, expires_at, attributes, write_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (pk, sk) DO UPDATE SET version = excluded.version,
-             expires_at = excluded.expires_at, attributes = excluded.attributes",
+             expires_at = excluded.expires_at, attributes = excluded.attributes,
+             write_id = excluded.write_id",
     )
     .map_err(backend)?
     .execute(params![
@@ -367,7 +408,8 @@ fn write_row(
         item.key.sk,
         i64::try_from(version).map_err(backend)?,
         item.expires_at.map(|t| t.timestamp()),
-        attributes
+        attributes,
+        item.write_id.as_str()
     ])
     .map_err(backend)?;
     Ok(())
@@ -391,7 +433,11 @@ impl Store for SqliteStore {
         let now = self.clock.now();
         self.run(move |tx| {
             if live_row(tx, &item.key, now)?.is_some() {
-                return Ok(Created::AlreadyExists);
+                return Ok(if is_own_write(tx, &item, 1, now)? {
+                    Created::Yes
+                } else {
+                    Created::AlreadyExists
+                });
             }
             write_row(tx, &item, 1)?;
             Ok(Created::Yes)
@@ -405,6 +451,9 @@ impl Store for SqliteStore {
         self.run(move |tx| {
             let current = live_row(tx, &item.key, now)?.map(|(version, _, _)| version);
             if current != i64::try_from(expected_version).ok() {
+                if is_own_write(tx, &item, expected_version + 1, now)? {
+                    return Ok(expected_version + 1);
+                }
                 return Err(StoreError::Conflict {
                     key: item.key.clone(),
                     expected: expected_version,
@@ -505,18 +554,16 @@ impl Store for SqliteStore {
                     let version = existing.version;
                     (
                         NewItem {
-                            key: key.clone(),
-                            attributes: existing.attributes,
                             expires_at: existing.expires_at,
+                            ..NewItem::new(key.clone(), existing.attributes)
                         },
                         version + 1,
                     )
                 }
                 None => (
                     NewItem {
-                        key: key.clone(),
-                        attributes: Default::default(),
                         expires_at,
+                        ..NewItem::new(key.clone(), Default::default())
                     },
                     1,
                 ),
