@@ -95,13 +95,13 @@ impl Store for Priced {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.inner.get(key).await
     }
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError> {
         self.price(&item);
-        self.inner.create(item).await
+        self.inner.create_item(item).await
     }
-    async fn update(&self, item: NewItem, expected: u64) -> Result<u64, StoreError> {
+    async fn update_item(&self, item: NewItem, expected: u64) -> Result<u64, StoreError> {
         self.price(&item);
-        self.inner.update(item, expected).await
+        self.inner.update_item(item, expected).await
     }
     async fn put(&self, item: NewItem) -> Result<u64, StoreError> {
         self.price(&item);

@@ -145,14 +145,14 @@ impl Store for Priced {
         self.read(key, item.as_ref().map_or(0, stored_size));
         Ok(item)
     }
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError> {
         // A conditional create that finds the item there is billed all the same.
         self.wrote(&item.key, write_units(&item, 1));
-        self.inner.create(item).await
+        self.inner.create_item(item).await
     }
-    async fn update(&self, item: NewItem, expected: u64) -> Result<u64, StoreError> {
+    async fn update_item(&self, item: NewItem, expected: u64) -> Result<u64, StoreError> {
         self.wrote(&item.key, write_units(&item, expected + 1));
-        self.inner.update(item, expected).await
+        self.inner.update_item(item, expected).await
     }
     async fn put(&self, item: NewItem) -> Result<u64, StoreError> {
         self.wrote(&item.key, write_units(&item, 1));

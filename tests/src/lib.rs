@@ -2,6 +2,7 @@
 //! `scripts/test`), fresh tables, and stores on a manual clock.
 #![forbid(unsafe_code)]
 
+pub mod lost_answers;
 pub mod queues;
 pub mod replay;
 pub mod statuses;

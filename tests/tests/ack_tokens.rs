@@ -106,9 +106,31 @@ async fn a_valid_token_checks_freely_and_redeems_once(store: Arc<dyn Store>, clo
         token::redeem(&*store, &key(), &token, now).await.unwrap(),
         grant
     );
-    let replayed = token::redeem(&*store, &key(), &token, now).await;
+    // Tried again soon (the first answer was lost): the same grant, nothing written.
+    let version = store
+        .get(&token::record_key(&token).unwrap())
+        .await
+        .unwrap()
+        .map(|item| item.version);
+    let soon = now + token::REPEAT_GRACE;
+    assert_eq!(
+        token::redeem(&*store, &key(), &token, soon).await.unwrap(),
+        grant
+    );
+    assert_eq!(
+        store
+            .get(&token::record_key(&token).unwrap())
+            .await
+            .unwrap()
+            .map(|item| item.version),
+        version,
+        "a repetition writes nothing"
+    );
+    // Later, the link is spent.
+    let later = soon + Duration::seconds(1);
+    let replayed = token::redeem(&*store, &key(), &token, later).await;
     assert!(matches!(replayed, Err(TokenError::Used)), "{replayed:?}");
-    let checked = token::check(&*store, &key(), &token, now).await;
+    let checked = token::check(&*store, &key(), &token, later).await;
     assert!(matches!(checked, Err(TokenError::Used)), "{checked:?}");
 
     // The record outlives the link by a day, then the store forgets it.
@@ -127,17 +149,20 @@ async fn racing_redemptions_have_one_winner(store: Arc<dyn Store>, clock: Manual
         async move { token::redeem(&*store, &key(), &token, now).await }
     });
     let results = futures::future::join_all(attempts).await;
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{results:?}"
-    );
-    assert!(
-        results
-            .iter()
-            .all(|r| matches!(r, Ok(_) | Err(TokenError::Used))),
-        "{results:?}"
-    );
+    // Every racer holds the same grant (acknowledging is idempotent), and exactly one of
+    // them spent the link: the record was written once.
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let record = store
+        .get(&token::record_key(&token).unwrap())
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(record.version, 2, "one redemption wrote `used`");
+    let later = now + token::REPEAT_GRACE + Duration::seconds(1);
+    assert!(matches!(
+        token::redeem(&*store, &key(), &token, later).await,
+        Err(TokenError::Used)
+    ));
 }
 
 async fn expired_tokens_are_refused_and_then_forgotten(store: Arc<dyn Store>, clock: ManualClock) {
@@ -592,11 +617,11 @@ impl Store for FlakyEscalations {
         }
         self.inner.get(key).await
     }
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
-        self.inner.create(item).await
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError> {
+        self.inner.create_item(item).await
     }
-    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
-        self.inner.update(item, expected_version).await
+    async fn update_item(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
+        self.inner.update_item(item, expected_version).await
     }
     async fn put(&self, item: NewItem) -> Result<u64, StoreError> {
         self.inner.put(item).await

@@ -475,10 +475,10 @@ impl Store for StalledWrites {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.0.get(key).await
     }
-    async fn create(&self, _item: NewItem) -> Result<Created, StoreError> {
+    async fn create_item(&self, _item: NewItem) -> Result<Created, StoreError> {
         std::future::pending().await
     }
-    async fn update(&self, _item: NewItem, _expected: u64) -> Result<u64, StoreError> {
+    async fn update_item(&self, _item: NewItem, _expected: u64) -> Result<u64, StoreError> {
         std::future::pending().await
     }
     async fn put(&self, _item: NewItem) -> Result<u64, StoreError> {

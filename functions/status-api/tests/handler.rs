@@ -575,6 +575,18 @@ async fn a_link_confirms_on_get_and_acknowledges_once_on_post() {
     assert!(text(&done).contains("<h1>Acknowledged</h1>"));
     assert_eq!(acknowledged_by(&*rig.store).await.as_deref(), Some("alice"));
 
+    // Posted again at once (the first answer never arrived): the same truth, not an error.
+    let again = handle(&rig.api, request("POST", &path, None))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "{}", text(&again));
+    assert!(
+        text(&again).contains("already acknowledged by you"),
+        "{}",
+        text(&again)
+    );
+    rig.clock
+        .advance(shared::oncall::token::REPEAT_GRACE + chrono::Duration::seconds(1));
     let replay = handle(&rig.api, request("POST", &path, None))
         .await
         .unwrap();

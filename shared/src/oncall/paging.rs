@@ -29,7 +29,7 @@ use crate::config::{ComponentId, Config, PersonId, PolicyId};
 use crate::incident::{self, Incident, IncidentPhase};
 use crate::notify::{self, Message, MessageKind, Notifier, NotifyError};
 use crate::random::Random;
-use crate::store::{Created, ItemChange, NewItem, Query, Store, StoreError, keys};
+use crate::store::{Created, ItemChange, NewItem, Query, Store, StoreError, keys, once};
 
 /// Claims and codes are kept this long.
 const CLAIM_RETENTION: chrono::Duration = chrono::Duration::days(90);
@@ -37,6 +37,9 @@ const CLAIM_RETENTION: chrono::Duration = chrono::Duration::days(90);
 const CODE_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// Attempts at a versioned write before giving up on contention.
 const WRITE_ATTEMPTS: usize = 8;
+/// How long one delivery of an inbound text may hold it before a retry takes it over (the
+/// asynchronous invocation's own retries come a minute or more later).
+const SMS_LEASE: chrono::Duration = chrono::Duration::seconds(30);
 
 /// How an acknowledgement arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -745,6 +748,24 @@ impl Pager {
             position.step,
             position.round,
         );
+        let reached = self
+            .release(escalation, &key, MessageKind::Page, report)
+            .await?;
+        Ok(reached)
+    }
+
+    /// Sends `kind` to the due recipients of the claim at `key` (a step's pages, or the
+    /// resolution notices), each marked sending by a versioned write first; `true` if anyone
+    /// was (or may have been) reached, or still waits. Pages are dropped instead once the
+    /// incident is owned or resolved.
+    async fn release(
+        &self,
+        escalation: &Escalation,
+        key: &crate::store::Key,
+        kind: MessageKind,
+        report: &mut PagingReport,
+    ) -> Result<bool, PagingError> {
+        let key = key.clone();
         let now = self.clock.now();
         let mut reasons = Vec::new();
         for attempt in 0..=WRITE_ATTEMPTS {
@@ -764,7 +785,7 @@ impl Pager {
             if due.is_empty() {
                 break;
             }
-            let stopped = self.stopped(&escalation.incident).await?;
+            let stopped = kind == MessageKind::Page && self.stopped(&escalation.incident).await?;
             for recipient in &mut claim.recipients {
                 if due.contains(&recipient.person) {
                     recipient.delivery = if stopped {
@@ -788,9 +809,7 @@ impl Pager {
                 Ok(_) if stopped => return Ok(true),
                 Ok(_) => {
                     for person in due {
-                        let outcome = self
-                            .page_person(escalation, &person, MessageKind::Page, report)
-                            .await;
+                        let outcome = self.page_person(escalation, &person, kind, report).await;
                         if let Delivery::Failed { reason, .. } = &outcome {
                             reasons.push(format!("{person}: {reason}"));
                         }
@@ -810,7 +829,10 @@ impl Pager {
                 .any(|r| !matches!(r.delivery, Delivery::Failed { .. } | Delivery::Dropped)),
             None => false,
         };
-        if !reached && !reasons.is_empty() {
+        if !reached
+            && !reasons.is_empty()
+            && let Some(position) = escalation.position.filter(|_| kind == MessageKind::Page)
+        {
             report.events.push(PagingEvent::Unreachable {
                 incident: escalation.incident.clone(),
                 position,
@@ -1065,7 +1087,12 @@ impl Pager {
     ) -> Result<(), PagingError> {
         let key = keys::escalation(incident);
         let now = self.clock.now();
+        let mut attempts = 0;
         let escalation = loop {
+            attempts += 1;
+            if attempts > WRITE_ATTEMPTS {
+                return Err(PagingError::Contention(key.to_string()));
+            }
             let Some(item) = self.store.get(&key).await? else {
                 return Ok(());
             };
@@ -1093,6 +1120,8 @@ impl Pager {
         if let Some(current) = incident::load(&*self.store, incident).await? {
             escalation.title = current.title;
         }
+        // The notices are claimed as a step's pages are, and sent by whichever run marks each
+        // one sending: a run that died after the claim leaves them to the retry.
         let notice = keys::resolved_notice(incident, escalation.generation);
         if self.store.get(&notice).await?.is_none() {
             let paged = self.paged_people(&escalation).await?;
@@ -1104,26 +1133,15 @@ impl Pager {
                     .into_iter()
                     .map(|person| Recipient {
                         person,
-                        delivery: Delivery::Sending { since: now },
+                        delivery: Delivery::Waiting { until: now },
                     })
                     .collect(),
             };
             let item = NewItem::encode(notice.clone(), &claim)?.expiring_at(now + CLAIM_RETENTION);
-            if self.store.create(item).await? == Created::Yes {
-                for recipient in &claim.recipients {
-                    let outcome = self
-                        .page_person(
-                            &escalation,
-                            &recipient.person,
-                            MessageKind::Resolved,
-                            report,
-                        )
-                        .await;
-                    self.record_delivery(&notice, &recipient.person, outcome)
-                        .await?;
-                }
-            }
+            self.store.create(item).await?;
         }
+        self.release(&escalation, &notice, MessageKind::Resolved, report)
+            .await?;
         Ok(())
     }
 
@@ -1222,7 +1240,7 @@ impl Pager {
         message: &str,
         report: &mut PagingReport,
     ) -> Result<(), PagingError> {
-        use super::sms::{Command, InboundSms, help_text};
+        use super::sms::InboundSms;
         let inbound = match InboundSms::parse(message) {
             Ok(inbound) => inbound,
             Err(e) => {
@@ -1233,11 +1251,39 @@ impl Pager {
             }
         };
         let now = self.clock.now();
-        let marker = NewItem::new(keys::inbound_sms(&inbound.id), serde_json::Map::new())
-            .expiring_at(now + chrono::Duration::days(7));
-        if self.store.create(marker).await? == Created::AlreadyExists {
+        let marker = keys::inbound_sms(&inbound.id);
+        let kept = now + chrono::Duration::days(7);
+        // Claimed with a lease rather than a bare marker: a delivery that died after the
+        // marker's write (its answer lost) leaves the text to the retry instead of dropping
+        // it. Acknowledging is idempotent; only the answer could go out twice, and only if a
+        // holder answered and died before marking it done.
+        let once::Claim::Ours(version) = once::claim(
+            &*self.store,
+            &marker,
+            serde_json::Map::new(),
+            now,
+            SMS_LEASE,
+            kept,
+        )
+        .await?
+        else {
             return Ok(());
+        };
+        self.answer_sms(&inbound, report).await?;
+        if let Err(e) = once::finish(&*self.store, &marker, version, kept).await {
+            tracing::warn!(error = %e, "inbound text handled but not marked so");
         }
+        Ok(())
+    }
+
+    /// Acts on one inbound text and answers its sender.
+    async fn answer_sms(
+        &self,
+        inbound: &super::sms::InboundSms,
+        report: &mut PagingReport,
+    ) -> Result<(), PagingError> {
+        use super::sms::{Command, help_text};
+        let now = self.clock.now();
         let Some(person) = self.oncall().person_by_phone(&inbound.from).cloned() else {
             tracing::warn!(from = %inbound.from, "text from a number of nobody on call; not answered");
             return Ok(());

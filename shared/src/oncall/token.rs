@@ -14,7 +14,9 @@
 //! an attacker cannot produce is the MAC, and it covers what the record says, so a record
 //! changed to name another incident or person no longer matches its token. 96 bits of tag
 //! leave nothing to guess online. Redeeming marks the record used with a versioned write, so
-//! of two racing redemptions exactly one wins.
+//! of two racing redemptions exactly one wins; for [`REPEAT_GRACE`] after that the link
+//! answers the same again, so that a redemption whose answer was lost can be repeated (all a
+//! link can do is acknowledge, which is idempotent).
 //!
 //! The store keeps the record a day past the link's expiry (its TTL), so an expired link is
 //! answered as expired for a day and as unknown after that.
@@ -45,6 +47,9 @@ const RECORD_GRACE: Duration = Duration::days(1);
 /// Nonce collisions are one in 2^64 per live token; several in a row mean a broken random
 /// source, which must fail loudly rather than loop.
 const MINT_ATTEMPTS: usize = 4;
+/// How long after its use a link still answers as it did: a person whose acknowledgement's
+/// answer was lost (a timeout, a dropped connection) can simply try again.
+pub const REPEAT_GRACE: Duration = Duration::minutes(10);
 /// A redemption that loses a race re-reads once to learn why; more is contention nobody
 /// expects on a record only its holder touches.
 const WRITE_ATTEMPTS: usize = 3;
@@ -303,6 +308,10 @@ async fn redeem_bound(
     for _ in 0..WRITE_ATTEMPTS {
         let (item, mut record) = authenticate(store, key, token).await?;
         let grant = judge(&record, incident, now)?;
+        if record.used {
+            // A repetition within the grace: nothing to write.
+            return Ok(grant);
+        }
         record.used = true;
         record.used_at = Some(now);
         match store.update(rewrite(&item, &record)?, item.version).await {
@@ -373,10 +382,16 @@ fn judge(
     if incident.is_some_and(|incident| incident != record.incident) {
         return Err(TokenError::OtherIncident);
     }
-    if record.used {
+    // A redemption repeated soon after the first (its answer was lost, the page asked to try
+    // again) gets the same grant: acknowledging is idempotent, so this gives nobody more
+    // than the first redemption did.
+    let repeated = record
+        .used_at
+        .is_some_and(|used_at| now >= used_at && now - used_at <= REPEAT_GRACE);
+    if record.used && !repeated {
         return Err(TokenError::Used);
     }
-    if now >= record.valid_until {
+    if now >= record.valid_until && !repeated {
         return Err(TokenError::Expired {
             at: record.valid_until,
         });

@@ -31,7 +31,7 @@ use crate::random::Random;
 use crate::secrets::SecretSource;
 use crate::social::connect::{ClientDeps, connect};
 use crate::social::{Attempt, Outgoing, SocialClient, SocialError};
-use crate::store::{Created, ItemChange, Key, NewItem, Query, Store, StoreError, keys};
+use crate::store::{Created, ItemChange, Key, NewItem, Query, Store, StoreError, keys, once};
 
 /// How long a thread sitrep replied in stays closed to further replies.
 const THREAD_KEPT: TimeDelta = TimeDelta::days(30);
@@ -45,31 +45,6 @@ const OUTBOX_PAGE: usize = 25;
 /// How long a delivery may hold a mention's handoff before publishing it; past that another
 /// delivery takes it over.
 const HANDOFF_LEASE: TimeDelta = TimeDelta::seconds(20);
-
-/// Reads and versioned writes one claim may take before contention is reported.
-const WRITE_ATTEMPTS: usize = 4;
-
-/// The claim on handing one mention to a person.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct HandoffClaim {
-    /// Why, as a word.
-    reason: String,
-    /// Whether the support topic took it (claims made before this field existed were
-    /// deleted when publishing failed, so one that stands was published).
-    #[serde(default = "claimed_before_leases")]
-    published: bool,
-    /// Until when its writer may still publish it (claims made before leases had none).
-    #[serde(default = "no_lease")]
-    lease_until: DateTime<Utc>,
-}
-
-fn no_lease() -> DateTime<Utc> {
-    DateTime::UNIX_EPOCH
-}
-
-fn claimed_before_leases() -> bool {
-    true
-}
 
 /// Something the service did, for logs, metrics, the CLI and the demo.
 #[derive(Debug, Clone, PartialEq)]
@@ -463,12 +438,9 @@ impl Responder {
         Ok(())
     }
 
-    /// Gives a mention to a person, once.
-    ///
-    /// The claim is made before publishing, with a short lease, and marked published after:
-    /// a publish that failed releases it, so a retry publishes then; a claim whose writer
-    /// died before publishing (its store answer lost, its invocation failed) is taken over
-    /// by the next delivery once the lease has run out, so the handoff is never lost.
+    /// Gives a mention to a person, once: the handoff is claimed before publishing
+    /// ([`once`]), released if publishing fails so that a retry publishes it then, and
+    /// taken over by a later delivery if its holder died before publishing.
     async fn hand_off_mention(
         &self,
         mention: &StoredMention,
@@ -478,64 +450,28 @@ impl Responder {
         let key = keys::handoff(mention.platform, &mention.id);
         let now = self.clock.now();
         let expires = now + TimeDelta::from_std(self.config.mentions.retention).unwrap_or(KEPT);
-        let claim = HandoffClaim {
-            reason: reason.to_owned(),
-            published: false,
-            lease_until: now + HANDOFF_LEASE,
-        };
-        let mut won = None;
-        for _ in 0..WRITE_ATTEMPTS {
-            match self.store.get(&key).await? {
-                None => {
-                    let item = NewItem::encode(key.clone(), &claim)?.expiring_at(expires);
-                    if self.store.create(item).await? == Created::Yes {
-                        won = Some(1);
-                        break;
-                    }
-                }
-                Some(item) => {
-                    let held: HandoffClaim = item.decode()?;
-                    if held.published {
-                        return Ok(());
-                    }
-                    if held.lease_until > now {
-                        return Err(StoreError::Backend(format!(
-                            "the handoff of {} is being published by another delivery",
-                            mention.id
-                        )));
-                    }
-                    // Its writer died before publishing: take it over.
-                    let next = NewItem::encode(key.clone(), &claim)?.expiring_at(expires);
-                    match self.store.update(next, item.version).await {
-                        Ok(version) => {
-                            won = Some(version);
-                            break;
-                        }
-                        Err(StoreError::Conflict { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-        }
-        let Some(version) = won else {
-            return Err(StoreError::Backend(format!(
-                "the handoff claim of {} kept changing",
-                mention.id
-            )));
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("reason".into(), reason.into());
+        let once::Claim::Ours(version) = once::claim(
+            self.store.as_ref(),
+            &key,
+            attributes,
+            now,
+            HANDOFF_LEASE,
+            expires,
+        )
+        .await?
+        else {
+            return Ok(());
         };
         let handoff = mention_handoff(mention, reason);
         if let Err(e) = self.support.hand_off(&handoff).await {
-            self.store.delete(&key).await?;
+            once::release(self.store.as_ref(), &key).await?;
             return Err(StoreError::Backend(format!(
                 "the support topic did not take the handoff: {e}"
             )));
         }
-        let published = HandoffClaim {
-            published: true,
-            ..claim
-        };
-        let item = NewItem::encode(key.clone(), &published)?.expiring_at(expires);
-        if let Err(e) = self.store.update(item, version).await {
+        if let Err(e) = once::finish(self.store.as_ref(), &key, version, expires).await {
             // The handoff is out; failing now would only publish it again.
             tracing::warn!(post = %mention.id, error = %e, "handoff published but not marked so");
         }
@@ -760,6 +696,16 @@ impl Responder {
     ) -> Result<Step, StoreError> {
         let store = self.store.as_ref();
         let attempt = match &stored.job.state {
+            // Finished, yet still in the outbox: whoever finished it may have died before
+            // the rest was written.
+            JobState::Posted { id, at, .. } => {
+                self.settle(&stored, Some(id), *at).await?;
+                return Ok(Step::Done);
+            }
+            JobState::Recorded { at } => {
+                self.settle(&stored, None, *at).await?;
+                return Ok(Step::Done);
+            }
             state if state.is_final() => return Ok(Step::Done),
             JobState::Queued { not_before } => {
                 if not_before.is_some_and(|t| t > now) {
@@ -1065,8 +1011,7 @@ impl Responder {
             .map_or_else(|| self.config.service.name.clone(), |c| c.name.clone())
     }
 
-    /// What follows a job that went out (or was recorded): the markers that keep sitrep
-    /// from answering twice, the follow-up list, and the response record.
+    /// Records a job that went out (or, in a dry run, was recorded) and reports it.
     async fn finished(
         &self,
         done: &StoredJob,
@@ -1074,91 +1019,10 @@ impl Responder {
         now: DateTime<Utc>,
         events: &mut Vec<ReplyEvent>,
     ) -> Result<(), StoreError> {
-        let store = self.store.as_ref();
+        let (response_time, sla_breached) = self
+            .settle(done, posted.map(|p| p.id.as_str()), now)
+            .await?;
         let job = &done.job;
-        let mut response_time = None;
-        let mut sla_breached = false;
-        if let Some(mention) = &job.mention {
-            let threads = [
-                Some(
-                    mention
-                        .conversation
-                        .clone()
-                        .unwrap_or_else(|| mention.id.clone()),
-                ),
-                posted.map(|p| p.id.clone()),
-            ];
-            for thread in threads.into_iter().flatten() {
-                let mut marker = serde_json::Map::new();
-                marker.insert("job".into(), done.key.pk.clone().into());
-                store
-                    .create(
-                        NewItem::new(keys::thread(job.platform, &thread), marker)
-                            .expiring_at(now + THREAD_KEPT),
-                    )
-                    .await?;
-            }
-            if job.kind == JobKind::Reply
-                && let Some(incident) = &job.incident
-            {
-                let mut entry = serde_json::Map::new();
-                entry.insert("job_pk".into(), done.key.pk.clone().into());
-                entry.insert("job_sk".into(), done.key.sk.clone().into());
-                store
-                    .create(NewItem::new(
-                        keys::acknowledged(incident, job.platform, &mention.author_id),
-                        entry,
-                    ))
-                    .await?;
-            }
-            let kind = job.kind;
-            let dry_run = posted.is_none();
-            let change = |record: &mut ResponseRecord| match kind {
-                JobKind::Reply => {
-                    if record.answered_at.is_none() {
-                        record.answered_at = Some(now);
-                        record.outcome = if dry_run {
-                            Outcome::Recorded
-                        } else {
-                            Outcome::Answered
-                        };
-                        record.reason = None;
-                    }
-                }
-                JobKind::FollowUp => {
-                    record.followed_up_at.get_or_insert(now);
-                }
-                JobKind::Update => {}
-            };
-            // Every judged mention has its record; the mention is read only if it is missing.
-            let mut record =
-                response::amend(store, mention.posted_at, job.platform, &mention.id, &change)
-                    .await?;
-            if record.is_none()
-                && let Some(stored) = store
-                    .get(&keys::mention(job.platform, &mention.id))
-                    .await?
-                    .map(|item| item.decode::<StoredMention>())
-                    .transpose()?
-            {
-                record = Some(
-                    response::record(
-                        store,
-                        ResponseRecord::of(&stored, Outcome::Queued, None),
-                        self.config.mentions.retention,
-                        &change,
-                    )
-                    .await?,
-                );
-            }
-            if let Some(record) = record
-                && job.kind == JobKind::Reply
-            {
-                response_time = record.time_to_first_response();
-                let sla = TimeDelta::from_std(self.config.replies.sla).unwrap_or(TimeDelta::MAX);
-                sla_breached = response_time.is_some_and(|t| t > sla);
-            }
-        }
         events.push(ReplyEvent::Sent {
             kind: job.kind,
             account: job.account.to_string(),
@@ -1171,6 +1035,106 @@ impl Responder {
             recovered: posted.is_some_and(|p| p.recovered),
         });
         Ok(())
+    }
+
+    /// What follows from a job having gone out, each write idempotent: the threads it
+    /// answered are closed to further replies, its author is owed a follow-up when the
+    /// incident resolves, and the mention's response record says when it was answered.
+    /// Called again for a job found finished in its outbox, so that an invocation that died
+    /// between marking the job posted and writing these leaves nothing undone. Returns the
+    /// time to first response and whether it broke the SLA.
+    async fn settle(
+        &self,
+        done: &StoredJob,
+        posted_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<TimeDelta>, bool), StoreError> {
+        let store = self.store.as_ref();
+        let job = &done.job;
+        let mut response_time = None;
+        let mut sla_breached = false;
+        let Some(mention) = &job.mention else {
+            return Ok((None, false));
+        };
+        let threads = [
+            Some(
+                mention
+                    .conversation
+                    .clone()
+                    .unwrap_or_else(|| mention.id.clone()),
+            ),
+            posted_id.map(str::to_owned),
+        ];
+        for thread in threads.into_iter().flatten() {
+            let mut marker = serde_json::Map::new();
+            marker.insert("job".into(), done.key.pk.clone().into());
+            store
+                .create(
+                    NewItem::new(keys::thread(job.platform, &thread), marker)
+                        .expiring_at(now + THREAD_KEPT),
+                )
+                .await?;
+        }
+        if job.kind == JobKind::Reply
+            && let Some(incident) = &job.incident
+        {
+            let mut entry = serde_json::Map::new();
+            entry.insert("job_pk".into(), done.key.pk.clone().into());
+            entry.insert("job_sk".into(), done.key.sk.clone().into());
+            store
+                .create(NewItem::new(
+                    keys::acknowledged(incident, job.platform, &mention.author_id),
+                    entry,
+                ))
+                .await?;
+        }
+        let kind = job.kind;
+        let dry_run = posted_id.is_none();
+        let change = |record: &mut ResponseRecord| match kind {
+            JobKind::Reply => {
+                if record.answered_at.is_none() {
+                    record.answered_at = Some(now);
+                    record.outcome = if dry_run {
+                        Outcome::Recorded
+                    } else {
+                        Outcome::Answered
+                    };
+                    record.reason = None;
+                }
+            }
+            JobKind::FollowUp => {
+                record.followed_up_at.get_or_insert(now);
+            }
+            JobKind::Update => {}
+        };
+        // Every judged mention has its record; the mention is read only if it is missing.
+        let mut record =
+            response::amend(store, mention.posted_at, job.platform, &mention.id, &change).await?;
+        if record.is_none()
+            && let Some(stored) = store
+                .get(&keys::mention(job.platform, &mention.id))
+                .await?
+                .map(|item| item.decode::<StoredMention>())
+                .transpose()?
+        {
+            record = Some(
+                response::record(
+                    store,
+                    ResponseRecord::of(&stored, Outcome::Queued, None),
+                    self.config.mentions.retention,
+                    &change,
+                )
+                .await?,
+            );
+        }
+        if let Some(record) = record
+            && job.kind == JobKind::Reply
+        {
+            response_time = record.time_to_first_response();
+            let sla = TimeDelta::from_std(self.config.replies.sla).unwrap_or(TimeDelta::MAX);
+            sla_breached = response_time.is_some_and(|t| t > sla);
+        }
+        Ok((response_time, sla_breached))
     }
 
     /// Gives a job to a person: publishes it on the support topic, then marks it handed

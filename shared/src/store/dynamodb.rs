@@ -260,6 +260,7 @@ pub fn item_from_map(
             .and_then(|v| u64::try_from(v).ok())
             .unwrap_or(0),
         expires_at: expires_at.and_then(|s| Utc.timestamp_opt(s, 0).single()),
+        write_id: text("write_id").map(super::WriteId::from_stored),
         key,
         attributes,
     }))
@@ -427,7 +428,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError> {
         check_attributes(&item.attributes)?;
         let now = self.clock.now();
         let result = self
@@ -448,7 +449,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
+    async fn update_item(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
         check_attributes(&item.attributes)?;
         let now = self.clock.now();
         let result = self

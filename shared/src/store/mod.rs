@@ -23,6 +23,7 @@
 
 pub mod dynamodb;
 pub mod keys;
+pub mod once;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -67,7 +68,9 @@ impl fmt::Display for Key {
 pub type Attributes = Map<String, Value>;
 
 /// An item as stored.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality compares what is stored, not which write stored it.
+#[derive(Debug, Clone)]
 pub struct Item {
     /// Where it lives.
     pub key: Key,
@@ -77,6 +80,17 @@ pub struct Item {
     pub version: u64,
     /// When it stops existing, if ever (whole seconds).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The write that stored this version (none for items written before writes had one).
+    pub write_id: Option<WriteId>,
+}
+
+impl PartialEq for Item {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+            && self.attributes == other.attributes
+            && self.version == other.version
+            && self.expires_at == other.expires_at
+    }
 }
 
 impl Item {
@@ -325,20 +339,23 @@ pub enum Created {
 }
 
 /// The state port. Every method is atomic on its own item.
+///
+/// Adapters implement the `*_item` writes; callers use [`Store::create`] and
+/// [`Store::update`], which add what no single request can: when a write fails with a
+/// backend error (every retry timed out, the connection dropped) it may still have been
+/// applied, so the item is read back, and if it is the caller's own write (its [`WriteId`]
+/// at the version the write made) the write is reported as done. Only when the store cannot
+/// tell does the error reach the caller.
 #[async_trait]
 pub trait Store: Send + Sync {
     /// The live item at `key`.
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
-    /// Writes `item` only if no live item has its key: the exactly-once primitive. A created
-    /// item's version is 1. A live item written by this same write (its [`WriteId`]) at
-    /// version 1 is reported as [`Created::Yes`]: the retry of a write that was applied.
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError>;
+    /// The adapter's conditional create; see [`Store::create`].
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError>;
 
-    /// Replaces the live item at `item.key` only if its version is still `expected_version`;
-    /// returns the new version. Fails with [`StoreError::Conflict`] otherwise, unless the live
-    /// item is this very write at `expected_version + 1` (a retry of a write that was applied).
-    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError>;
+    /// The adapter's versioned update; see [`Store::update`].
+    async fn update_item(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError>;
 
     /// Writes `item` whatever was there; returns the new version.
     async fn put(&self, item: NewItem) -> Result<u64, StoreError>;
@@ -357,6 +374,57 @@ pub trait Store: Send + Sync {
 
     /// Removes the item at `key`, if any.
     async fn delete(&self, key: &Key) -> Result<(), StoreError>;
+
+    /// Writes `item` only if no live item has its key: the exactly-once primitive. A created
+    /// item's version is 1. The caller's own write found by a retry, or by the read-back
+    /// after a backend error, is [`Created::Yes`].
+    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
+        let write_id = item.write_id.clone();
+        let key = item.key.clone();
+        match self.create_item(item).await {
+            Err(StoreError::Backend(reason)) => {
+                if self.is_own_write(&key, &write_id, 1).await {
+                    tracing::warn!(%key, %reason, "a create whose answer was lost had been applied");
+                    Ok(Created::Yes)
+                } else {
+                    Err(StoreError::Backend(reason))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Replaces the live item at `item.key` only if its version is still `expected_version`;
+    /// returns the new version. Fails with [`StoreError::Conflict`] otherwise, unless the live
+    /// item is this very write at `expected_version + 1` (found by a retry, or by the
+    /// read-back after a backend error).
+    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
+        let write_id = item.write_id.clone();
+        let key = item.key.clone();
+        match self.update_item(item, expected_version).await {
+            Err(StoreError::Backend(reason)) => {
+                if self
+                    .is_own_write(&key, &write_id, expected_version + 1)
+                    .await
+                {
+                    tracing::warn!(%key, %reason, "an update whose answer was lost had been applied");
+                    Ok(expected_version + 1)
+                } else {
+                    Err(StoreError::Backend(reason))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the live item at `key` is the write `write_id` made at `version`; `false`
+    /// when it cannot be read.
+    async fn is_own_write(&self, key: &Key, write_id: &WriteId, version: u64) -> bool {
+        matches!(
+            self.get(key).await,
+            Ok(Some(item)) if item.version == version && item.write_id.as_ref() == Some(write_id)
+        )
+    }
 }
 
 /// Rejects attribute names the adapters own.

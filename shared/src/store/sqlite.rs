@@ -21,8 +21,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::{
-    Created, Item, ItemChange, Key, NewItem, Query, SortKeys, Store, StoreError, check_attributes,
-    is_expired,
+    Created, Item, ItemChange, Key, NewItem, Query, SortKeys, Store, StoreError, WriteId,
+    check_attributes, is_expired,
 };
 use crate::clock::Clock;
 
@@ -270,7 +270,7 @@ impl SqliteStore {
                     |(version, expires, attributes): (Option<i64>, Option<i64>, Option<String>)| {
                         match (version, attributes) {
                             (Some(version), Some(attributes)) => {
-                                to_item(key.clone(), (version, expires, attributes)).map(Some)
+                                to_item(key.clone(), (version, expires, attributes, None)).map(Some)
                             }
                             _ => Ok(None),
                         }
@@ -328,16 +328,18 @@ impl SqliteStore {
 }
 
 /// A row as read: version, expiry and attributes text.
-type Row = (i64, Option<i64>, String);
+type Row = (i64, Option<i64>, String, Option<String>);
 
 fn read_row(tx: &rusqlite::Transaction<'_>, key: &Key) -> Result<Option<Row>, StoreError> {
-    tx.prepare_cached("SELECT version, expires_at, attributes FROM items WHERE pk = ?1 AND sk = ?2")
-        .map_err(backend)?
-        .query_row(params![key.pk, key.sk], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .optional()
-        .map_err(backend)
+    tx.prepare_cached(
+        "SELECT version, expires_at, attributes, write_id FROM items WHERE pk = ?1 AND sk = ?2",
+    )
+    .map_err(backend)?
+    .query_row(params![key.pk, key.sk], |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    })
+    .optional()
+    .map_err(backend)
 }
 
 fn live_row(
@@ -345,7 +347,7 @@ fn live_row(
     key: &Key,
     now: DateTime<Utc>,
 ) -> Result<Option<Row>, StoreError> {
-    Ok(read_row(tx, key)?.filter(|(_, expires_at, _)| !is_expired(*expires_at, now)))
+    Ok(read_row(tx, key)?.filter(|(_, expires_at, _, _)| !is_expired(*expires_at, now)))
 }
 
 /// Whether the live item at `key` is `item`'s own write at `version`: what a retry of a
@@ -356,22 +358,15 @@ fn is_own_write(
     version: u64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let found: Option<(i64, Option<i64>, Option<String>)> = tx
-        .prepare_cached("SELECT version, expires_at, write_id FROM items WHERE pk = ?1 AND sk = ?2")
-        .map_err(backend)?
-        .query_row(params![item.key.pk, item.key.sk], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .optional()
-        .map_err(backend)?;
-    Ok(found.is_some_and(|(stored_version, expires_at, write_id)| {
-        !is_expired(expires_at, now)
-            && u64::try_from(stored_version).ok() == Some(version)
-            && write_id.as_deref() == Some(item.write_id.as_str())
-    }))
+    Ok(
+        live_row(tx, &item.key, now)?.is_some_and(|(stored, _, _, write_id)| {
+            u64::try_from(stored).ok() == Some(version)
+                && write_id.as_deref() == Some(item.write_id.as_str())
+        }),
+    )
 }
 
-fn to_item(key: Key, (version, expires_at, attributes): Row) -> Result<Item, StoreError> {
+fn to_item(key: Key, (version, expires_at, attributes, write_id): Row) -> Result<Item, StoreError> {
     let attributes = match serde_json::from_str(&attributes) {
         Ok(Value::Object(map)) => map,
         Ok(_) | Err(_) => {
@@ -386,6 +381,7 @@ fn to_item(key: Key, (version, expires_at, attributes): Row) -> Result<Item, Sto
         attributes,
         version: u64::try_from(version).unwrap_or(0),
         expires_at: expires_at.and_then(|s| Utc.timestamp_opt(s, 0).single()),
+        write_id: write_id.map(WriteId::from_stored),
     })
 }
 
@@ -428,7 +424,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create(&self, item: NewItem) -> Result<Created, StoreError> {
+    async fn create_item(&self, item: NewItem) -> Result<Created, StoreError> {
         check_attributes(&item.attributes)?;
         let now = self.clock.now();
         self.run(move |tx| {
@@ -445,11 +441,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
+    async fn update_item(&self, item: NewItem, expected_version: u64) -> Result<u64, StoreError> {
         check_attributes(&item.attributes)?;
         let now = self.clock.now();
         self.run(move |tx| {
-            let current = live_row(tx, &item.key, now)?.map(|(version, _, _)| version);
+            let current = live_row(tx, &item.key, now)?.map(|(version, _, _, _)| version);
             if current != i64::try_from(expected_version).ok() {
                 if is_own_write(tx, &item, expected_version + 1, now)? {
                     return Ok(expected_version + 1);
@@ -470,7 +466,7 @@ impl Store for SqliteStore {
         let now = self.clock.now();
         self.run(move |tx| {
             let version = live_row(tx, &item.key, now)?
-                .map(|(version, _, _)| u64::try_from(version).unwrap_or(0) + 1)
+                .map(|(version, _, _, _)| u64::try_from(version).unwrap_or(0) + 1)
                 .unwrap_or(1);
             write_row(tx, &item, version)?;
             Ok(version)
@@ -484,7 +480,7 @@ impl Store for SqliteStore {
         let query = query.clone();
         self.run(move |tx| {
             let mut sql = String::from(
-                "SELECT sk, version, expires_at, attributes FROM items
+                "SELECT sk, version, expires_at, attributes, write_id FROM items
                  WHERE pk = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
             );
             let mut args = vec![Sql::Text(query.pk.clone()), Sql::Integer(now.timestamp())];
@@ -519,7 +515,7 @@ impl Store for SqliteStore {
                 .query_map(rusqlite::params_from_iter(args), |row| {
                     Ok((
                         row.get::<_, String>(0)?,
-                        (row.get(1)?, row.get(2)?, row.get(3)?),
+                        (row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?),
                     ))
                 })
                 .map_err(backend)?
