@@ -1,8 +1,11 @@
-//! X's webhook end to end on the embedded store and the manual clock: the CRC answer, the
+//! X's webhook end to end on the embedded store and the manual clock: the CRC answer and the
+//! tokens it refuses (a delivery above all: the CRC endpoint must never sign one), the
 //! signature check before anything reads a delivery, deliveries stored through the same
 //! intake as polling (a post pushed and then polled is stored once, classified the same),
-//! replays, malformed posts beside good ones, deliveries for accounts sitrep does not watch,
-//! the surge rules after a push, and the cache of the consumer secret.
+//! replays, malformed posts beside good ones, the deliveries refused whole (for accounts the
+//! webhook does not serve, with posts from the future or the past, too large, naming nobody,
+//! contradicting themselves), the surge rules after a push, and the cache of the consumer
+//! secret.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
+use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
 use shared::config::Config;
@@ -19,11 +23,12 @@ use shared::mentions::poll::{PollContext, poll_account};
 use shared::mentions::surge;
 use shared::secrets::{EnvironmentSecrets, SecretError, SecretSource};
 use shared::social::x::XClient;
-use shared::social::x::webhook::WebhookKey;
+use shared::social::x::activity::{MAX_DELIVERY, parse_delivery};
+use shared::social::x::webhook::{MAX_CRC_TOKEN, WebhookKey};
 use shared::social::{MentionKind, Platform};
-use shared::status_site::x_webhook::{KEY_LIFETIME, XWebhook};
+use shared::status_site::x_webhook::{KEY_LIFETIME, MAX_AGE, MAX_SKEW, XWebhook};
 use shared::status_site::{SiteRequest, SiteResponse};
-use shared::store::{Store, keys};
+use shared::store::{Query, Store, keys};
 use sitrep_cli::x_timeline::{XTimeline, user_id_of};
 use sitrep_tests::{epoch, mentions_config, mentions_config_text, sqlite_store, x_client};
 use tokio::time::Instant;
@@ -42,11 +47,35 @@ fn credentials() -> String {
     .to_string()
 }
 
+/// A CRC token of X's shape (the one in X's sample code).
+const TOKEN: &str = "9b4507b3-9040-4669-9ca3-6b94edb50553";
+
 /// A delivery's signature, as X computes it: the CRC's HMAC, over the raw body. (The known
 /// vector in [`a_signature_computed_elsewhere_is_accepted`] checks it independently.)
 fn sign(body: &[u8]) -> String {
-    WebhookKey::new(CONSUMER_SECRET)
-        .crc_response_token(std::str::from_utf8(body).expect("deliveries are UTF-8 JSON"))
+    WebhookKey::new(CONSUMER_SECRET).signature(body)
+}
+
+/// X's epoch for snowflake ids, in Unix milliseconds.
+const X_EPOCH_MS: i64 = 1_288_834_974_657;
+
+/// The id of the `sequence`th post made at `at`: X's ids carry their time, and a delivery
+/// whose ids and dates disagree is refused.
+fn id_at(at: DateTime<Utc>, sequence: u64) -> String {
+    let ms = u64::try_from(at.timestamp_millis() - X_EPOCH_MS).unwrap();
+    ((ms << 22) | sequence).to_string()
+}
+
+/// `text` percent-encoded but for RFC 3986's unreserved characters.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 struct Site {
@@ -128,14 +157,24 @@ async fn stored(store: &dyn Store, id: &str) -> Option<StoredMention> {
 }
 
 /// A v1.1 Tweet object as `tweet_create_events` carries it: `id` by `handle` (user id from
-/// the stand-in timeline's rule), posted at `at`, naming the account when `text` does.
+/// the stand-in timeline's rule), posted at `at`, naming the accounts (`@acme`, user id 42;
+/// `@acmesupport`, 43) that `text` names.
 fn tweet(id: &str, handle: &str, text: &str, at: DateTime<Utc>) -> Value {
     let user_id = user_id_of(handle);
     let mut mentions = Vec::new();
-    if let Some(start) = text.find("@acme") {
+    for (start, _) in text.match_indices('@') {
+        let named: String = text[start + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let id = match named.as_str() {
+            "acme" => "42",
+            "acmesupport" => "43",
+            _ => continue,
+        };
         mentions.push(
-            json!({"screen_name": "acme", "name": "Acme Cloud", "id": 42,
-            "id_str": "42", "indices": [start, start + 5]}),
+            json!({"screen_name": named, "id": id.parse::<u64>().unwrap(),
+            "id_str": id, "indices": [start, start + 1 + named.len()]}),
         );
     }
     json!({
@@ -163,6 +202,11 @@ fn tweet(id: &str, handle: &str, text: &str, at: DateTime<Utc>) -> Value {
 /// A delivery of `tweets` for the subscribed user `for_user_id`.
 fn delivery(for_user_id: &str, tweets: Vec<Value>) -> Value {
     json!({"for_user_id": for_user_id, "user_has_blocked": "false", "tweet_create_events": tweets})
+}
+
+/// The CRC request X makes, with [`TOKEN`].
+fn crc() -> String {
+    format!("/webhooks/x?crc_token={TOKEN}")
 }
 
 fn body_json(response: &SiteResponse) -> Value {
@@ -197,23 +241,142 @@ async fn the_crc_answer_is_the_known_vector() {
 }
 
 #[tokio::test]
-async fn a_crc_request_without_a_usable_token_is_refused() {
-    let site = Site::standard();
-    let long = "a".repeat(257);
+async fn a_crc_request_without_a_token_of_xs_shape_is_refused_before_the_secret_is_read() {
+    let secrets = Arc::new(CountingSecrets::new());
+    let site = Site::new(mentions_config("https://api.x.com", ""), secrets.clone());
+    let long = "a".repeat(MAX_CRC_TOKEN + 1);
+    let delivery = delivery("42", Vec::new()).to_string();
     for query in [
-        "/webhooks/x",
-        "/webhooks/x?crc_token=",
-        "/webhooks/x?other=1",
-        "/webhooks/x?crc_token=%zz",
-        &format!("/webhooks/x?crc_token={long}"),
+        "/webhooks/x".to_owned(),
+        "/webhooks/x?crc_token=".to_owned(),
+        "/webhooks/x?other=1".to_owned(),
+        "/webhooks/x?crc_token=%zz".to_owned(),
+        "/webhooks/x?crc_token=abc".to_owned(),
+        format!("/webhooks/x?crc_token={long}"),
+        format!("/webhooks/x?crc_token={TOKEN}&crc_token={TOKEN}"),
+        format!("/webhooks/x?crc_token={TOKEN}&crc%5Ftoken=other-token"),
+        "/webhooks/x?crc_token=two+words-here".to_owned(),
+        "/webhooks/x?crc_token=a%3Db%3Dcdefgh".to_owned(),
+        format!("/webhooks/x?crc_token={}", url_encode(&delivery)),
+        format!(
+            "/webhooks/x?crc_token={}",
+            url_encode(&format!(" {delivery}"))
+        ),
     ] {
-        let response = site.get(query).await;
+        let response = site.get(&query).await;
         assert_eq!(response.status, 400, "{query}");
-        assert!(!response.body_text().contains(CONSUMER_SECRET));
+        assert_eq!(response.body_text(), "Bad crc_token\n");
     }
-    let longest = "a".repeat(256);
+    assert_eq!(
+        secrets.reads.load(Ordering::SeqCst),
+        0,
+        "no secret read, no HMAC computed"
+    );
+    let longest = "a".repeat(MAX_CRC_TOKEN);
     let response = site.get(&format!("/webhooks/x?crc_token={longest}")).await;
-    assert_eq!(response.status, 200, "256 characters are still a token");
+    assert_eq!(
+        response.status, 200,
+        "{MAX_CRC_TOKEN} characters are still a token"
+    );
+    let padded = site
+        .get("/webhooks/x?crc_token=q%2B%2Fwq2K9dg1Z%2FvyVM%2FTr3w%3D%3D")
+        .await;
+    assert_eq!(padded.status, 200, "standard base64, percent-encoded");
+}
+
+/// The attack this webhook once fell to, from outside with nothing but HTTP: ask the CRC
+/// endpoint to sign a delivery, then post the delivery with that answer as its signature.
+#[tokio::test]
+async fn a_delivery_cannot_be_signed_through_the_crc_endpoint() {
+    let site = Site::with_mentions("surge_authors = 3\nsurge_window = \"10m\"");
+    let at = site.clock.now() - TimeDelta::seconds(20);
+    let mut ids = Vec::new();
+    for (i, author) in ["mallory", "trudy", "eve"].into_iter().enumerate() {
+        let id = id_at(at, i as u64 + 1);
+        let body = delivery(
+            "42",
+            vec![tweet(
+                &id,
+                author,
+                "@acme is the api down? getting 503s",
+                at,
+            )],
+        )
+        .to_string();
+        ids.push(id);
+        let mut signatures = vec![
+            // A guess, and the CRC answer for the body signed as the CRC endpoint signs.
+            "sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
+        ];
+        for written in [
+            url_encode(&body),
+            url_encode(&format!(" {body}")),
+            url_encode(&format!("{body}\n")),
+            url_encode(&body).replace("%20", "+"),
+            body.clone(),
+        ] {
+            let response = site.get(&format!("/webhooks/x?crc_token={written}")).await;
+            assert_eq!(response.status, 400, "{}", response.body_text());
+            assert!(!response.body_text().contains("sha256="));
+            if let Ok(answer) = serde_json::from_slice::<Value>(&response.body)
+                && let Some(token) = answer["response_token"].as_str()
+            {
+                signatures.push(token.to_owned());
+            }
+        }
+        for signature in &signatures {
+            let response = site.post(body.as_bytes(), Some(signature)).await;
+            assert_eq!(response.status, 401, "{}", response.body_text());
+        }
+    }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(site.stored_of(&ids).await, 0);
+    for scope in ["api", "login", "*"] {
+        assert_eq!(
+            surge::suspected(site.store.as_ref(), scope).await.unwrap(),
+            None
+        );
+        let reports = site
+            .store
+            .query(&Query::partition(keys::reports_partition(scope)))
+            .await
+            .unwrap();
+        assert!(reports.is_empty(), "{scope}");
+    }
+}
+
+/// The HMAC answered for a CRC token is the signature of a delivery whose body is the token,
+/// so no token answered may be read as a delivery; whatever the query, the endpoint either
+/// refuses it or answers for a string that is no delivery.
+#[test]
+fn whatever_the_crc_endpoint_answers_for_is_no_delivery() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let site = Site::standard();
+    let deliveries = (any::<u64>(), "[ -~]{0,40}").prop_map(|(user, text)| {
+        json!({"for_user_id": user.to_string(), "tweet_create_events": [{"id_str": "1",
+            "text": text, "user": {"id_str": "7", "screen_name": "dev"}}]})
+        .to_string()
+    });
+    let queries = prop_oneof![
+        deliveries,
+        any::<String>(),
+        "[A-Za-z0-9_+/={}\\[\\]\" :,-]{0,140}",
+    ];
+    proptest!(|(written in queries)| {
+        let response = runtime.block_on(
+            site.get(&format!("/webhooks/x?crc_token={}", url_encode(&written))),
+        );
+        prop_assert!(response.status == 200 || response.status == 400);
+        if response.status == 200 {
+            let read = parse_delivery(written.as_bytes());
+            prop_assert!(read.is_err(), "{:?} was signed and reads as {:?}", written, read);
+            let brace = written.find('{');
+            prop_assert_eq!(brace, None);
+        }
+    });
 }
 
 #[tokio::test]
@@ -223,7 +386,7 @@ async fn without_a_consumer_secret_there_is_no_webhook() {
         mentions_config("https://api.x.com", ""),
         Arc::new(EnvironmentSecrets::new().with("sitrep/acme-x", r#"{"bearer_token":"AAAA"}"#)),
     );
-    assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 404);
+    assert_eq!(site.get(&crc()).await.status, 404);
     let body = delivery("42", Vec::new()).to_string().into_bytes();
     assert_eq!(site.post(&body, Some(&sign(&body))).await.status, 404);
 
@@ -232,7 +395,7 @@ async fn without_a_consumer_secret_there_is_no_webhook() {
         mentions_config("https://api.x.com", ""),
         Arc::new(EnvironmentSecrets::new()),
     );
-    assert_eq!(missing.get("/webhooks/x?crc_token=abc").await.status, 404);
+    assert_eq!(missing.get(&crc()).await.status, 404);
 }
 
 /// The mentions configuration with a second X account, `acme-support` (user id 43), whose
@@ -260,9 +423,9 @@ async fn accounts_of_one_app_share_the_webhook_and_of_two_apps_are_refused() {
                 .with("sitrep/acme-support", &same_app),
         ),
     );
-    assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 200);
+    assert_eq!(site.get(&crc()).await.status, 200);
     // A delivery for the second account is stored as its mention.
-    let id = "2124806209532854278";
+    let id = &id_at(epoch(), 1);
     let response = site
         .deliver(&delivery(
             "43",
@@ -286,7 +449,7 @@ async fn accounts_of_one_app_share_the_webhook_and_of_two_apps_are_refused() {
                 .with("sitrep/acme-support", &other_app),
         ),
     );
-    let crc = site.get("/webhooks/x?crc_token=abc").await;
+    let crc = site.get(&crc()).await;
     assert_eq!(crc.status, 500);
     assert!(
         crc.body_text().contains("more than one app"),
@@ -319,7 +482,7 @@ async fn a_signature_computed_elsewhere_is_accepted() {
 #[tokio::test]
 async fn unsigned_malformed_and_forged_deliveries_are_refused_alike_and_store_nothing() {
     let site = Site::standard();
-    let id = "2124806209532854278";
+    let id = &id_at(epoch(), 1);
     let body = delivery(
         "42",
         vec![tweet(id, "dev", "@acme is the api down?", epoch())],
@@ -330,9 +493,18 @@ async fn unsigned_malformed_and_forged_deliveries_are_refused_alike_and_store_no
     // The same bytes but one: the signature of the original no longer fits.
     let at = altered.iter().position(|b| *b == b'?').unwrap();
     altered[at] = b'!';
-    let other_key = WebhookKey::new("not-the-apps-secret")
-        .crc_response_token(std::str::from_utf8(&body).unwrap());
+    let other_key = WebhookKey::new("not-the-apps-secret").signature(&body);
+    let twice = {
+        let mut request = SiteRequest::new("POST", "/webhooks/x");
+        request.headers = vec![
+            ("x-twitter-webhooks-signature".into(), "sha256=AAAA".into()),
+            ("X-Twitter-Webhooks-Signature".into(), sign(&body)),
+        ];
+        request.body = body.clone();
+        site.webhook.respond(&site.config, &request).await
+    };
     let refusals = [
+        twice,
         site.post(&body, None).await,
         site.post(&body, Some("")).await,
         site.post(&body, Some("sha1=abc")).await,
@@ -355,7 +527,7 @@ async fn unsigned_malformed_and_forged_deliveries_are_refused_alike_and_store_no
 #[tokio::test]
 async fn a_replayed_delivery_is_answered_200_and_stored_once() {
     let site = Site::standard();
-    let id = "2124806209532854278";
+    let id = &id_at(epoch(), 1);
     let delivery = delivery(
         "42",
         vec![tweet(id, "dev", "@acme is the api down?", epoch())],
@@ -380,13 +552,16 @@ async fn a_replayed_delivery_is_answered_200_and_stored_once() {
 #[tokio::test]
 async fn a_documented_delivery_stores_its_customers_posts_and_skips_the_rest() {
     let site = Site::standard();
+    // A minute after the fixture's last post.
+    site.clock
+        .set(epoch() + TimeDelta::minutes(5) + TimeDelta::seconds(12));
     let response = site
         .post(FIXTURE.as_bytes(), Some(&sign(FIXTURE.as_bytes())))
         .await;
     assert_eq!(response.status, 200, "{}", response.body_text());
     assert_eq!(
         body_json(&response),
-        json!({"ignored": false, "stored": 3, "already_stored": 0, "skipped": 2, "malformed": 1})
+        json!({"stored": 3, "already_stored": 0, "skipped": 2, "malformed": 1})
     );
     // The truncated reply, in full, about the API, naming a third party.
     let reply = site.stored("2124805702022070273").await.unwrap();
@@ -423,8 +598,9 @@ async fn a_documented_delivery_stores_its_customers_posts_and_skips_the_rest() {
 #[tokio::test]
 async fn one_malformed_post_does_not_cost_the_others() {
     let site = Site::standard();
-    let good = ["2124806209532854278", "2124806209532854279"];
-    let mut broken = tweet("2124806209532854280", "bob", "@acme login broken?", epoch());
+    let (first, second, third) = (id_at(epoch(), 1), id_at(epoch(), 2), id_at(epoch(), 3));
+    let good = [first.as_str(), second.as_str()];
+    let mut broken = tweet(&third, "bob", "@acme login broken?", epoch());
     broken["user"] = json!("bob");
     let response = site
         .deliver(&delivery(
@@ -441,29 +617,190 @@ async fn one_malformed_post_does_not_cost_the_others() {
     assert_eq!(body_json(&response)["stored"], 2);
     assert_eq!(body_json(&response)["malformed"], 2);
     assert_eq!(site.stored_of(&good).await, 2);
-    assert!(site.stored("2124806209532854280").await.is_none());
+    assert!(site.stored(&third).await.is_none());
+}
+
+/// Posts `body` signed as X signs it and checks it was refused whole: a 4xx that says no more
+/// than that, and none of the posts `ids` stored.
+async fn assert_refused(site: &Site, body: &[u8], ids: &[&str], what: &str) {
+    let response = site.post(body, Some(&sign(body))).await;
+    assert_eq!(response.status, 400, "{what}: {}", response.body_text());
+    assert_eq!(response.body_text(), "Delivery refused\n", "{what}");
+    assert_eq!(response.header("Cache-Control"), Some("no-store"));
+    assert_eq!(site.stored_of(ids).await, 0, "{what}");
 }
 
 #[tokio::test]
-async fn a_delivery_for_an_account_sitrep_does_not_watch_is_acknowledged_and_ignored() {
+async fn a_delivery_for_an_account_the_webhook_does_not_serve_is_refused() {
+    // `acme-support` (user id 43) is configured, but reads with a bearer token only: no
+    // consumer secret, so it is not subscribed to this app's webhook.
+    let site = Site::new(
+        two_accounts(),
+        Arc::new(
+            EnvironmentSecrets::new()
+                .with("sitrep/acme-x", &credentials())
+                .with("sitrep/acme-support", r#"{"bearer_token":"AAAA"}"#),
+        ),
+    );
+    let id = id_at(epoch(), 1);
+    for (for_user_id, text) in [
+        ("2244994945", "@someone is the api down?"),
+        ("43", "@acmesupport is the api down?"),
+    ] {
+        let body = delivery(for_user_id, vec![tweet(&id, "dev", text, epoch())]).to_string();
+        assert_refused(&site, body.as_bytes(), &[&id], for_user_id).await;
+    }
+    // The served account's delivery is taken.
+    let body = delivery("42", vec![tweet(&id, "dev", "@acme api down?", epoch())]);
+    assert_eq!(site.deliver(&body).await.status, 200);
+    assert_eq!(site.stored_of(&[&id]).await, 1);
+}
+
+#[tokio::test]
+async fn a_post_from_the_future_or_the_past_refuses_its_delivery() {
     let site = Site::standard();
-    let id = "2124806209532854278";
+    let now = site.clock.now();
+    let good = id_at(now, 1);
+    for (what, at) in [
+        ("ahead of the clock", now + MAX_SKEW + TimeDelta::seconds(5)),
+        ("a year ahead", now + TimeDelta::days(365)),
+        (
+            "older than X retries",
+            now - MAX_AGE - TimeDelta::seconds(5),
+        ),
+        ("years old", now - TimeDelta::days(3 * 365)),
+    ] {
+        let late = id_at(at, 2);
+        // One bad post refuses the good one beside it too.
+        let body = delivery(
+            "42",
+            vec![
+                tweet(&good, "dev", "@acme is the api down?", now),
+                tweet(&late, "sam", "@acme is the api down?", at),
+            ],
+        )
+        .to_string();
+        assert_refused(&site, body.as_bytes(), &[&good, &late], what).await;
+    }
+    // Within the bounds, both are taken.
+    let early = now - MAX_AGE + TimeDelta::seconds(5);
+    let ahead = now + MAX_SKEW - TimeDelta::seconds(5);
+    let (old, new) = (id_at(early, 3), id_at(ahead, 4));
     let response = site
         .deliver(&delivery(
-            "2244994945",
-            vec![tweet(id, "dev", "@someone is the api down?", epoch())],
+            "42",
+            vec![
+                tweet(&old, "dev", "@acme is the api down?", early),
+                tweet(&new, "sam", "@acme is the api down?", ahead),
+            ],
         ))
         .await;
-    assert_eq!(response.status, 200);
-    assert_eq!(body_json(&response)["ignored"], true);
-    assert_eq!(body_json(&response)["stored"], 0);
-    assert!(site.stored(id).await.is_none());
+    assert_eq!(response.status, 200, "{}", response.body_text());
+    assert_eq!(site.stored_of(&[&old, &new]).await, 2);
+}
+
+#[tokio::test]
+async fn a_date_chrono_reads_but_cannot_add_to_is_not_believed() {
+    let site = Site::standard();
+    let id = id_at(epoch(), 1);
+    // chrono reads it (its weekday is right), and any addition to it overflows.
+    let far = "Wed Oct 10 20:19:24 +0000 +262142";
+    let read = DateTime::parse_from_str(far, "%a %b %d %H:%M:%S %z %Y").unwrap();
+    assert_eq!(read.checked_add_signed(TimeDelta::days(366)), None);
+    let mut post = tweet(&id, "dev", "@acme is the api down?", epoch());
+    post["created_at"] = json!(far);
+    post["timestamp_ms"] = json!("8210298412800000");
+    let response = site.deliver(&delivery("42", vec![post])).await;
+    assert_eq!(response.status, 200, "{}", response.body_text());
+    // Dated by its id instead, and kept for the usual retention.
+    assert_eq!(site.stored(&id).await.unwrap().created_at, epoch());
+
+    // With no time to fall back on (an id past 64 bits carries none), it is only skipped.
+    let mut dateless = tweet(&id_at(epoch(), 2), "sam", "@acme down?", epoch());
+    dateless["created_at"] = json!(far);
+    dateless["timestamp_ms"] = Value::Null;
+    dateless["id"] = Value::Null;
+    dateless["id_str"] = json!("99999999999999999999");
+    let response = site.deliver(&delivery("42", vec![dateless])).await;
+    assert_eq!(response.status, 200, "{}", response.body_text());
+    assert_eq!(body_json(&response)["malformed"], 1);
+}
+
+#[tokio::test]
+async fn an_oversized_delivery_is_refused_before_the_secret_is_read() {
+    let secrets = Arc::new(CountingSecrets::new());
+    let site = Site::new(mentions_config("https://api.x.com", ""), secrets.clone());
+    let id = id_at(epoch(), 1);
+    let mut post = tweet(&id, "dev", "@acme is the api down?", epoch());
+    post["padding"] = json!("x".repeat(MAX_DELIVERY));
+    let body = delivery("42", vec![post]).to_string().into_bytes();
+    let response = site.post(&body, Some(&sign(&body))).await;
+    assert_eq!(response.status, 413, "{}", response.body_text());
+    assert_eq!(secrets.reads.load(Ordering::SeqCst), 0, "no HMAC computed");
+    assert!(site.stored(&id).await.is_none());
+}
+
+#[tokio::test]
+async fn a_post_that_does_not_address_the_account_refuses_its_delivery() {
+    let site = Site::standard();
+    let (named, other) = (id_at(epoch(), 1), id_at(epoch(), 2));
+    let body = delivery(
+        "42",
+        vec![
+            tweet(&named, "dev", "@acme is the api down?", epoch()),
+            tweet(
+                &other,
+                "sam",
+                "@someone is the api down? (about @acme)",
+                epoch(),
+            ),
+        ],
+    );
+    // The text says `@acme`, but X's entities name nobody: the text alone proves nothing.
+    let mut body = body;
+    body["tweet_create_events"][1]["entities"]["user_mentions"] = json!([]);
+    let body = body.to_string();
+    assert_refused(&site, body.as_bytes(), &[&named, &other], "names nobody").await;
+}
+
+#[tokio::test]
+async fn a_delivery_that_contradicts_itself_is_refused() {
+    let site = Site::standard();
+    let id = id_at(epoch(), 1);
+    let post = tweet(&id, "dev", "@acme is the api down?", epoch());
+    let whole = delivery("42", vec![post.clone()]).to_string();
+
+    let twice = whole.replacen(
+        r#""for_user_id":"42","#,
+        r#""for_user_id":"42","for_user_id":"43","#,
+        1,
+    );
+    assert_ne!(twice, whole);
+    assert_refused(&site, twice.as_bytes(), &[&id], "for_user_id twice").await;
+
+    let mut other_id = post.clone();
+    other_id["id"] = json!(id.parse::<u64>().unwrap() + 1);
+    let mut other_date = post.clone();
+    other_date["created_at"] = json!("Mon Nov 23 09:00:00 +0000 2026");
+    let mut other_stamp = post.clone();
+    other_stamp["timestamp_ms"] = json!("1795424400000");
+    let mut other_author = post;
+    other_author["user"]["id"] = json!(1);
+    for (what, post) in [
+        ("id and id_str", other_id),
+        ("created_at and the id", other_date),
+        ("timestamp_ms and created_at", other_stamp),
+        ("user.id and user.id_str", other_author),
+    ] {
+        let body = delivery("42", vec![post]).to_string();
+        assert_refused(&site, body.as_bytes(), &[&id], what).await;
+    }
 }
 
 #[tokio::test]
 async fn a_signed_body_that_is_no_delivery_is_a_bad_request() {
     let site = Site::standard();
-    let id = "2124806209532854278";
+    let id = &id_at(epoch(), 1);
     let whole = delivery(
         "42",
         vec![tweet(id, "dev", "@acme is the api down?", epoch())],
@@ -473,21 +810,17 @@ async fn a_signed_body_that_is_no_delivery_is_a_bad_request() {
     let cut = &whole[..whole.len() - 2];
     let unaddressed =
         json!({"tweet_create_events": [tweet(id, "dev", "@acme down?", epoch())]}).to_string();
+    let spaced = format!(" {whole}");
     for body in [
         &b"not json at all"[..],
         cut.as_bytes(),
         b"[]",
         unaddressed.as_bytes(),
+        spaced.as_bytes(),
         b"{\"for_user_id\": \"42\", \"tweet_create_events\": \"none\"}",
     ] {
-        let response = site.post(body, Some(&sign(body))).await;
-        assert_eq!(response.status, 400, "{}", String::from_utf8_lossy(body));
-        assert!(
-            !response.body_text().contains("not json"),
-            "the body is not echoed"
-        );
+        assert_refused(&site, body, &[id], &String::from_utf8_lossy(body)).await;
     }
-    assert!(site.stored(id).await.is_none());
 }
 
 #[tokio::test]
@@ -619,7 +952,7 @@ async fn pushed_outage_reports_open_a_suspected_incident_as_polled_ones_would() 
             surge::suspected(site.store.as_ref(), "api").await.unwrap(),
             None
         );
-        let id = (2_124_806_209_532_854_278u64 + i as u64).to_string();
+        let id = id_at(site.clock.now(), i as u64 + 1);
         let response = site
             .deliver(&delivery(
                 "42",
@@ -646,7 +979,7 @@ async fn pushed_outage_reports_open_a_suspected_incident_as_polled_ones_would() 
         .deliver(&delivery(
             "42",
             vec![tweet(
-                "2124806209532854278",
+                &id_at(epoch(), 1),
                 "dev",
                 "@acme is the api down? getting 503s",
                 epoch(),
@@ -667,6 +1000,17 @@ struct CountingSecrets {
     failing: std::sync::atomic::AtomicBool,
 }
 
+impl CountingSecrets {
+    /// The account's [`credentials`], nothing read yet.
+    fn new() -> Self {
+        Self {
+            inner: EnvironmentSecrets::new().with("sitrep/acme-x", &credentials()),
+            reads: AtomicUsize::new(0),
+            failing: false.into(),
+        }
+    }
+}
+
 #[async_trait]
 impl SecretSource for CountingSecrets {
     async fn secret(&self, name: &str) -> Result<String, SecretError> {
@@ -683,34 +1027,30 @@ impl SecretSource for CountingSecrets {
 
 #[tokio::test]
 async fn the_consumer_secret_is_read_once_and_again_after_its_lifetime() {
-    let secrets = Arc::new(CountingSecrets {
-        inner: EnvironmentSecrets::new().with("sitrep/acme-x", &credentials()),
-        reads: AtomicUsize::new(0),
-        failing: false.into(),
-    });
+    let secrets = Arc::new(CountingSecrets::new());
     let site = Site::new(mentions_config("https://api.x.com", ""), secrets.clone());
     for _ in 0..3 {
-        assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 200);
+        assert_eq!(site.get(&crc()).await.status, 200);
     }
     let body = delivery("42", Vec::new()).to_string().into_bytes();
     assert_eq!(site.post(&body, Some(&sign(&body))).await.status, 200);
     assert_eq!(secrets.reads.load(Ordering::SeqCst), 1, "cached");
 
     site.clock.advance(KEY_LIFETIME + TimeDelta::seconds(1));
-    assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 200);
+    assert_eq!(site.get(&crc()).await.status, 200);
     assert_eq!(secrets.reads.load(Ordering::SeqCst), 2, "read again");
 
     // A secret store that fails leaves the webhook unavailable, not absent.
     secrets.failing.store(true, Ordering::SeqCst);
     site.clock.advance(KEY_LIFETIME + TimeDelta::seconds(1));
-    let response = site.get("/webhooks/x?crc_token=abc").await;
+    let response = site.get(&crc()).await;
     assert_eq!(response.status, 503);
     assert!(response.header("Retry-After").is_some());
     // A failure is remembered briefly, so a burst of requests is not a burst of reads.
     let reads = secrets.reads.load(Ordering::SeqCst);
-    assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 503);
+    assert_eq!(site.get(&crc()).await.status, 503);
     assert_eq!(secrets.reads.load(Ordering::SeqCst), reads);
     secrets.failing.store(false, Ordering::SeqCst);
     site.clock.advance(TimeDelta::minutes(2));
-    assert_eq!(site.get("/webhooks/x?crc_token=abc").await.status, 200);
+    assert_eq!(site.get(&crc()).await.status, 200);
 }

@@ -19,16 +19,18 @@ use shared::config::{Config, PersonId, PolicyId, deployed};
 use shared::history;
 use shared::incident::{self, ComponentStatus};
 use shared::invocation::ConfigSource;
+use shared::mentions::surge;
 use shared::oncall::Urgency;
 use shared::oncall::paging::{AckVia, Escalation};
 use shared::oncall::token::{self, AckKey};
 use shared::random::SeededRandom;
 use shared::secrets::EnvironmentSecrets;
+use shared::social::Platform;
 use shared::social::x::webhook::WebhookKey;
 use shared::status_site::x_webhook::XWebhook;
 use shared::status_site::{MAX_BODY, StatusSite};
 use shared::store::sqlite::SqliteStore;
-use shared::store::{NewItem, Store, keys};
+use shared::store::{NewItem, Query, Store, keys};
 use status_api::{StatusApi, handle};
 
 const INCIDENT: &str = "20261123-100300-api";
@@ -78,12 +80,15 @@ fn key() -> AckKey {
 struct Rig {
     clock: ManualClock,
     store: Arc<dyn Store>,
+    /// The same store, for its change feed.
+    sqlite: Arc<SqliteStore>,
     api: StatusApi,
 }
 
 fn rig() -> Rig {
     let clock = ManualClock::new(start());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).unwrap());
+    let sqlite = Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).unwrap());
+    let store: Arc<dyn Store> = sqlite.clone();
     let secrets = EnvironmentSecrets::new().with(
         "acme/x",
         &json!({
@@ -105,7 +110,12 @@ fn rig() -> Rig {
         ),
     );
     let api = StatusApi::new(site, Arc::clone(&store), ConfigSource::Table);
-    Rig { clock, store, api }
+    Rig {
+        clock,
+        store,
+        sqlite,
+        api,
+    }
 }
 
 /// The rig with the config deployed, the API down since 10:03 (its incident open), the
@@ -444,7 +454,7 @@ async fn x_webhook_answers_its_challenge_and_refuses_unsigned_or_forged_deliveri
 
     let delivery = json!({"for_user_id": "42", "tweet_create_events": []}).to_string();
     // X signs a delivery the way it signs a CRC token: HMAC-SHA256 of the raw body.
-    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
     let unsigned = handle(
         &rig.api,
         request("POST", "/webhooks/x", Some((&delivery, false))),
@@ -481,6 +491,165 @@ async fn x_webhook_answers_its_challenge_and_refuses_unsigned_or_forged_deliveri
     .unwrap();
     assert_eq!(signed.status(), 200, "{}", text(&signed));
     assert_eq!(header(&signed, "cache-control"), Some("no-store"));
+}
+
+/// X's epoch for snowflake ids, in Unix milliseconds.
+const X_EPOCH_MS: i64 = 1_288_834_974_657;
+
+/// A snowflake id made at `at`, as X makes them: the time in the high bits.
+fn snowflake(at: DateTime<Utc>, sequence: u64) -> String {
+    let ms = u64::try_from(at.timestamp_millis() - X_EPOCH_MS).unwrap();
+    ((ms << 22) | sequence).to_string()
+}
+
+/// `text` percent-encoded but for RFC 3986's unreserved characters, as curl would send it.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The smallest delivery X could send: one post by `author` (user id `author_id`) naming
+/// `@acme` (user id 42), made at `at`. Every field a careful reader checks is consistent.
+fn forged_delivery(author: &str, author_id: &str, at: DateTime<Utc>, sequence: u64) -> String {
+    json!({
+        "for_user_id": "42",
+        "tweet_create_events": [{
+            "id_str": snowflake(at, sequence),
+            "created_at": at.format("%a %b %d %H:%M:%S +0000 %Y").to_string(),
+            "text": "@acme is the api down?",
+            "user": {"id_str": author_id, "screen_name": author},
+            "entities": {"user_mentions": [{"id_str": "42"}]}
+        }]
+    })
+    .to_string()
+}
+
+/// The configuration with surge rules an attacker can reach: three reporters in ten minutes
+/// open a suspected incident, which pages.
+fn surge_config() -> String {
+    format!("{CONFIG}\n[mentions]\nsurge_authors = 3\nsurge_window = \"10m\"\n")
+}
+
+#[tokio::test]
+async fn a_delivery_signed_through_the_crc_endpoint_is_refused_and_changes_nothing() {
+    let rig = rig();
+    let config = surge_config();
+    deployed::push(&*rig.store, &config, "test", rig.clock.now())
+        .await
+        .unwrap();
+    rig.sqlite.record_changes().await.unwrap();
+    let at = rig.clock.now() - Duration::seconds(30);
+    let authors = [("mallory", "6661"), ("trudy", "6662"), ("eve", "6663")];
+    let deliveries: Vec<String> = authors
+        .iter()
+        .zip(1..)
+        .map(|((author, id), sequence)| forged_delivery(author, id, at, sequence))
+        .collect();
+    for delivery in &deliveries {
+        assert!(delivery.len() < 300, "{} bytes", delivery.len());
+
+        // The attacker asks the CRC endpoint to sign the delivery, as every way it can be
+        // written into a query: nothing is signed.
+        let mut signatures = Vec::new();
+        for query in [
+            url_encode(delivery),
+            url_encode(&format!(" {delivery}")),
+            url_encode(&format!("\n{delivery}")),
+            url_encode(delivery).replace("%20", "+"),
+        ] {
+            let answer = get(&rig, &format!("/webhooks/x?crc_token={query}")).await;
+            let body = text(&answer);
+            if answer.status() == 200 {
+                // What the endpoint answered is the best signature an attacker can get.
+                let token: Value = serde_json::from_str(&body).unwrap();
+                signatures.push(token["response_token"].as_str().unwrap().to_owned());
+            }
+            assert_eq!(answer.status(), 400, "a JSON body is no CRC token: {body}");
+            assert!(!body.contains("sha256="), "no HMAC is answered: {body}");
+            assert!(!body.contains("response_token"), "{body}");
+        }
+        // And posts the delivery with whatever it got, and with a guess.
+        signatures.push("sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
+        for signature in &signatures {
+            let answer = handle(
+                &rig.api,
+                request_with(
+                    "POST",
+                    "/webhooks/x",
+                    Some((delivery, false)),
+                    &[("x-twitter-webhooks-signature", signature)],
+                ),
+            )
+            .await
+            .unwrap();
+            assert!(
+                (400..500).contains(&answer.status().as_u16()),
+                "{}: {}",
+                answer.status(),
+                text(&answer)
+            );
+            assert!(!text(&answer).contains(CONSUMER_SECRET));
+        }
+    }
+
+    // Nothing at all was written: no mention, so no reply job from its stream record, no
+    // report, no surge decision, no incident, no page.
+    assert_eq!(rig.sqlite.changes_after(0, 100).await.unwrap(), Vec::new());
+    for delivery in &deliveries {
+        let parsed: Value = serde_json::from_str(delivery).unwrap();
+        let post = parsed["tweet_create_events"][0]["id_str"].as_str().unwrap();
+        assert!(
+            rig.store
+                .get(&keys::mention(Platform::X, post))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    for (author, _) in authors {
+        for incident in [None, Some(INCIDENT)] {
+            let job = keys::reply_job(Platform::X, author, incident);
+            assert!(rig.store.get(&job).await.unwrap().is_none());
+        }
+    }
+    for scope in ["api", "console", "*"] {
+        assert_eq!(surge::suspected(&*rig.store, scope).await.unwrap(), None);
+        let reports = rig
+            .store
+            .query(&Query::partition(keys::reports_partition(scope)))
+            .await
+            .unwrap();
+        assert!(reports.is_empty(), "{scope}: {reports:?}");
+    }
+
+    // The same deliveries signed with the app's secret, as X signs them, are taken and do
+    // open a suspected (service-wide: no component is named) incident: only the signature
+    // stood in the attacker's way.
+    let key = WebhookKey::new(CONSUMER_SECRET);
+    for delivery in &deliveries {
+        let answer = handle(
+            &rig.api,
+            request_with(
+                "POST",
+                "/webhooks/x",
+                Some((delivery, false)),
+                &[(
+                    "x-twitter-webhooks-signature",
+                    &key.signature(delivery.as_bytes()),
+                )],
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status(), 200, "{}", text(&answer));
+    }
+    assert!(surge::suspected(&*rig.store, "*").await.unwrap().is_some());
 }
 
 async fn paging(store: &dyn Store, now: DateTime<Utc>) {

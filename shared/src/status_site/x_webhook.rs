@@ -20,16 +20,24 @@
 //! - **Keys are cached** in the instance (Secrets Manager is slow and billed per call) for
 //!   [`KEY_LIFETIME`], so a rotated secret is picked up without a cold start; a secret that
 //!   could not be read is tried again after [`FAILURE_LIFETIME`].
-//! - **CRC** (`GET ?crc_token=…`): 200 `{"response_token": "sha256=…"}`; a missing, empty or
-//!   oversized token is 400.
-//! - **Deliveries** (`POST`): the `x-twitter-webhooks-signature` header is checked over the
-//!   raw body, in constant time, before anything reads the body; missing, malformed and
-//!   forged signatures get the same 401 "Signature not valid". A signed body that is not a
-//!   delivery is 400. A delivery for a user id that is no configured X account is answered
-//!   200 and ignored (logged): X retrying it would not change the configuration. A post X
-//!   sent in a shape sitrep cannot read is logged and skipped, the others stored: the poll
-//!   fetches it anyway. A store failure is 503, so that X retries and the conditional create
-//!   absorbs what was already stored. A replayed delivery stores nothing new and is still 200.
+//! - **CRC** (`GET ?crc_token=…`): 200 `{"response_token": "sha256=…"}` only for a token of
+//!   the shape X sends ([`CrcToken`]); anything else, a missing or repeated `crc_token`
+//!   included, is 400 before any secret is read or HMAC computed. The CRC answer is the HMAC
+//!   a delivery with the token as its body would be signed with, and a token can never be a
+//!   delivery (see [`crate::social::x::webhook`]): the endpoint signs no delivery.
+//! - **Deliveries** (`POST`): a body over [`activity::MAX_DELIVERY`] is 413 before any
+//!   secret is read. The `x-twitter-webhooks-signature` header (exactly one) is checked over
+//!   the raw body, in constant time, before anything reads the body; missing, repeated,
+//!   malformed and forged signatures get the same 401 "Signature not valid". A signed
+//!   delivery is then refused whole — 400 "Delivery refused", nothing stored, the reason
+//!   logged and never answered — when it is not a delivery as X writes one
+//!   ([`activity::parse_delivery`]: a repeated key, contradictory fields, a post that does not
+//!   address the account), when `for_user_id` is no configured X account served by this
+//!   app's webhook, or when a post's time is implausible: more than [`MAX_SKEW`] ahead of the
+//!   clock or more than [`MAX_AGE`] behind it. A post X sent in a shape sitrep cannot read is
+//!   logged and skipped, the others stored: the poll fetches it anyway. A store failure is
+//!   503, so that X retries and the conditional create absorbs what was already stored. A
+//!   replayed delivery stores nothing new and is still 200.
 //! - When a delivery carried an outage report, the surge rules run at once, as the poll
 //!   cycle runs them after its polls: the same [`surge::evaluate`], whose writes are
 //!   idempotent, so a push and a poll evaluating together open one incident.
@@ -43,7 +51,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use tokio::sync::RwLock;
 
-use super::{SiteRequest, SiteResponse};
+use super::{SiteRequest, SiteResponse, percent_decode};
 use crate::clock::Clock;
 use crate::config::{Config, SocialAccount};
 use crate::mentions::classify::{Classifier, Intent};
@@ -52,15 +60,21 @@ use crate::mentions::surge;
 use crate::secrets::{SecretError, SecretSource};
 use crate::social::Platform;
 use crate::social::x::activity::{self, Delivery};
-use crate::social::x::webhook::WebhookKey;
+use crate::social::x::webhook::{CrcToken, WebhookKey};
 use crate::store::Store;
 
 /// The header X signs deliveries in.
 pub const SIGNATURE_HEADER: &str = "x-twitter-webhooks-signature";
 
-/// The longest `crc_token` answered. X's are a few dozen characters; anything far longer is
-/// not X, and is not worth an HMAC.
-pub const MAX_CRC_TOKEN: usize = 256;
+/// How far ahead of the clock a delivered post may be: clocks on both sides are kept by NTP,
+/// so seconds apart at worst; minutes leave room without admitting a post from the future.
+pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(2);
+
+/// How old a delivered post may be. X delivers within seconds of a post and retries an
+/// unanswered delivery only three times over five minutes; three times that window covers
+/// X's own delays. Anything older the poll, every minute, has already fetched, so refusing
+/// it loses nothing and stops an old or replayed post from reopening a surge.
+pub const MAX_AGE: TimeDelta = TimeDelta::minutes(15);
 
 /// How long a consumer secret read from the secret store is used before it is read again.
 pub const KEY_LIFETIME: TimeDelta = TimeDelta::minutes(15);
@@ -155,6 +169,30 @@ impl std::fmt::Debug for XWebhook {
     }
 }
 
+/// Why a signed delivery is refused whole. Logged, never answered: the caller learns only
+/// that it was refused.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    /// It is not a delivery as X writes one.
+    #[error("{0}")]
+    Unreadable(#[from] activity::ActivityError),
+    /// `for_user_id` is no configured X account served by this app's webhook.
+    #[error("the delivery is for a user id that is no X account of this webhook")]
+    UnknownAccount,
+    /// A post is dated further ahead of the clock than [`MAX_SKEW`].
+    #[error("post {index} is dated more than {} s ahead of the clock", MAX_SKEW.num_seconds())]
+    FromTheFuture {
+        /// Its position in the delivery's readable posts.
+        index: usize,
+    },
+    /// A post is older than [`MAX_AGE`].
+    #[error("post {index} is more than {} s old", MAX_AGE.num_seconds())]
+    TooOld {
+        /// Its position in the delivery's readable posts.
+        index: usize,
+    },
+}
+
 /// What a delivery did, as answered to X and logged.
 #[derive(Debug, Default)]
 struct Tally {
@@ -190,15 +228,22 @@ impl XWebhook {
 
     /// X's challenge-response check.
     async fn challenge(&self, config: &Config, request: &SiteRequest) -> SiteResponse {
-        // Checked before any secret is read: junk costs nothing.
-        let Some(token) = request
-            .query_param("crc_token")
-            .filter(|t| !t.is_empty() && t.len() <= MAX_CRC_TOKEN)
-        else {
-            return SiteResponse::text(400, "crc_token missing, empty or too long");
+        // Checked before any secret is read or HMAC computed: only a token of X's shape is
+        // ever signed, and junk costs nothing.
+        let Some(written) = single_query_param(request, "crc_token") else {
+            tracing::warn!("X webhook CRC refused: crc_token missing or repeated");
+            return SiteResponse::text(400, "Bad crc_token");
         };
-        match self.app_key(config).await {
-            Ok(app) => SiteResponse::new(200, "application/json", app.key.crc_response(&token))
+        let token = match CrcToken::parse(&written) {
+            Ok(token) => token,
+            Err(error) => {
+                // The reason, never the token: it may be a delivery an attacker wants signed.
+                tracing::warn!(reason = %error, "X webhook CRC refused");
+                return SiteResponse::text(400, "Bad crc_token");
+            }
+        };
+        match self.app(config).await {
+            Ok((app, _)) => SiteResponse::new(200, "application/json", app.key.crc_response(token))
                 .with("Cache-Control", "no-store"),
             Err(problem) => key_problem(&problem),
         }
@@ -206,22 +251,45 @@ impl XWebhook {
 
     /// One signed delivery of account activity.
     async fn deliver(&self, config: &Config, request: &SiteRequest) -> SiteResponse {
-        let app = match self.app_key(config).await {
-            Ok(app) => app,
+        // Before any secret is read or HMAC computed: a body no delivery is as large as is
+        // not worth either.
+        if request.body.len() > activity::MAX_DELIVERY {
+            tracing::warn!(
+                bytes = request.body.len(),
+                "X webhook delivery refused: larger than a delivery"
+            );
+            return SiteResponse::text(413, "Request body too large");
+        }
+        let (app, accounts) = match self.app(config).await {
+            Ok(found) => found,
             Err(problem) => return key_problem(&problem),
         };
-        if let Err(refused) = app
-            .key
-            .verify(&request.body, request.header(SIGNATURE_HEADER))
-        {
-            tracing::warn!(reason = %refused, "X webhook delivery refused");
+        let mut signatures = request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(SIGNATURE_HEADER))
+            .map(|(_, value)| value.as_str());
+        let signature = signatures.next();
+        let verified = if signatures.next().is_some() {
+            // Two signatures: whichever a reader picked, the other was not checked.
+            tracing::warn!("X webhook delivery refused: more than one signature header");
+            false
+        } else {
+            app.key
+                .verify(&request.body, signature)
+                .inspect_err(|refused| {
+                    tracing::warn!(reason = %refused, "X webhook delivery refused");
+                })
+                .is_ok()
+        };
+        if !verified {
             return SiteResponse::text(401, "Signature not valid");
         }
-        let delivery = match activity::parse_delivery(&request.body) {
-            Ok(delivery) => delivery,
-            Err(error) => {
-                tracing::warn!(%error, "a signed X webhook delivery could not be read");
-                return SiteResponse::text(400, "Not an Account Activity delivery");
+        let (delivery, account) = match self.check(&request.body, &accounts) {
+            Ok(checked) => checked,
+            Err(refusal) => {
+                tracing::warn!(reason = %refusal, "a signed X webhook delivery was refused");
+                return SiteResponse::text(400, "Delivery refused");
             }
         };
         for bad in &delivery.malformed {
@@ -235,16 +303,6 @@ impl XWebhook {
         if !delivery.ignored.is_empty() {
             tracing::debug!(events = ?delivery.ignored, "X webhook events sitrep does not use");
         }
-        let Some(account) = x_accounts(config)
-            .find(|a| a.user_id.as_deref() == Some(delivery.for_user_id.as_str()))
-        else {
-            // A subscription sitrep does not know of: X retrying it would change nothing.
-            tracing::warn!(
-                for_user_id = %delivery.for_user_id,
-                "X webhook delivery for a user id that is no configured X account; ignored"
-            );
-            return answer(&delivery, &Tally::default(), true);
-        };
         let tally = match self.take_in(config, account, &delivery).await {
             Ok(tally) => tally,
             Err(error) => {
@@ -264,7 +322,32 @@ impl XWebhook {
         if tally.outage_reports > 0 {
             self.settle_surges(config).await;
         }
-        answer(&delivery, &tally, false)
+        answer(&delivery, &tally)
+    }
+
+    /// Reads a signed body and checks it against the `accounts` this webhook serves and
+    /// the clock; a refusal refuses the whole delivery.
+    fn check<'c>(
+        &self,
+        body: &[u8],
+        accounts: &[&'c SocialAccount],
+    ) -> Result<(Delivery, &'c SocialAccount), Refusal> {
+        let delivery = activity::parse_delivery(body)?;
+        let account = accounts
+            .iter()
+            .find(|a| a.user_id.as_deref() == Some(delivery.for_user_id.as_str()))
+            .ok_or(Refusal::UnknownAccount)?;
+        let now = self.clock.now();
+        for (index, mention) in delivery.mentions.iter().enumerate() {
+            // The parser bounds every time to years where this arithmetic is safe.
+            if mention.created_at > now + MAX_SKEW {
+                return Err(Refusal::FromTheFuture { index });
+            }
+            if mention.created_at < now - MAX_AGE {
+                return Err(Refusal::TooOld { index });
+            }
+        }
+        Ok((delivery, account))
     }
 
     /// Takes in every readable post of `delivery` for `account`, as a poll would.
@@ -329,8 +412,12 @@ impl XWebhook {
         }
     }
 
-    /// The one app key of the configured X accounts (see the module's decisions).
-    async fn app_key(&self, config: &Config) -> Result<Arc<AppKey>, KeyProblem> {
+    /// The one app key of the configured X accounts (see the module's decisions), and the
+    /// accounts whose credentials name it: the only ones deliveries are taken for.
+    async fn app<'c>(
+        &self,
+        config: &'c Config,
+    ) -> Result<(Arc<AppKey>, Vec<&'c SocialAccount>), KeyProblem> {
         let mut found: Vec<(&SocialAccount, Arc<AppKey>)> = Vec::new();
         let mut unavailable = false;
         for account in x_accounts(config) {
@@ -354,7 +441,8 @@ impl XWebhook {
             tracing::error!(%problem, "the X webhook cannot answer");
             return Err(problem);
         }
-        Ok(Arc::clone(first))
+        let key = Arc::clone(first);
+        Ok((key, found.into_iter().map(|(account, _)| account).collect()))
     }
 
     /// What `account`'s credentials secret gives the webhook, from the cache while fresh.
@@ -372,7 +460,7 @@ impl XWebhook {
                     consumer_secret: Some(secret),
                 }) if !secret.is_empty() => {
                     let key = WebhookKey::new(&secret);
-                    let identity = key.crc_response_token(KEY_IDENTITY);
+                    let identity = key.signature(KEY_IDENTITY.as_bytes());
                     SecretOutcome::Key(Arc::new(AppKey { key, identity }))
                 }
                 Ok(_) => SecretOutcome::NoConsumerSecret,
@@ -400,6 +488,20 @@ impl XWebhook {
     }
 }
 
+/// The value of the query parameter `name`, percent-decoded, when it is there exactly once:
+/// of two, a reader might pick either.
+fn single_query_param(request: &SiteRequest, name: &str) -> Option<String> {
+    let mut matching = request.query.split('&').filter(|pair| {
+        let key = pair.split_once('=').map_or(*pair, |(key, _)| key);
+        percent_decode(key).as_deref() == Some(name)
+    });
+    let first = matching.next()?;
+    if matching.next().is_some() {
+        return None;
+    }
+    percent_decode(first.split_once('=').map_or("", |(_, value)| value))
+}
+
 /// The configured X accounts, in config order.
 fn x_accounts(config: &Config) -> impl Iterator<Item = &SocialAccount> {
     config.accounts.iter().filter(|a| a.platform == Platform::X)
@@ -423,9 +525,8 @@ fn key_problem(problem: &KeyProblem) -> SiteResponse {
 
 /// The 200 answer to a taken delivery: X reads only the status; the counts help whoever
 /// replays a delivery by hand.
-fn answer(delivery: &Delivery, tally: &Tally, ignored: bool) -> SiteResponse {
+fn answer(delivery: &Delivery, tally: &Tally) -> SiteResponse {
     let body = serde_json::json!({
-        "ignored": ignored,
         "stored": tally.stored,
         "already_stored": tally.already_stored,
         "skipped": tally.skipped,
