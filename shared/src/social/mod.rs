@@ -16,6 +16,8 @@
 pub mod bluesky;
 pub mod connect;
 pub mod mastodon;
+#[cfg(test)]
+mod parser_properties;
 pub mod timestamp;
 pub mod transport;
 pub mod x;
