@@ -1,13 +1,16 @@
 //! A local HTTP server for the social contract tests: it answers each request with whatever
 //! the test's handler returns (bytes copied from the platform's documented shapes) and
-//! records every request, so a test can check both sides of the wire.
+//! records every request, so a test can check both sides of the wire. Besides whole answers
+//! it can cut an answer off mid-body, or stream one far larger than any client should read.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -79,6 +82,26 @@ pub enum Reply {
     /// Keep the connection open without answering for this long, then close it: a client
     /// with a shorter timeout sees its request go out and no answer come back.
     Stall(Duration),
+    /// Answer with `status` and headers, declare a `Content-Length` of `declared` bytes,
+    /// send `body` (shorter) and close the connection: an answer cut off mid-body.
+    CutOff {
+        /// Status code.
+        status: u16,
+        /// Headers to send.
+        headers: Vec<(String, String)>,
+        /// The bytes that arrive.
+        body: Vec<u8>,
+        /// The length the answer claims.
+        declared: u64,
+    },
+    /// Answer 200 with `chunk` repeated `times` (no `Content-Length`: chunked), produced as
+    /// it is sent, so a huge answer costs the server nothing.
+    Stream {
+        /// One chunk of the body.
+        chunk: Vec<u8>,
+        /// How many times it is sent.
+        times: u64,
+    },
 }
 
 impl Reply {
@@ -107,7 +130,70 @@ impl Reply {
                     body,
                 }
             }
-            other @ (Reply::Drop | Reply::Stall(_)) => other,
+            other => other,
+        }
+    }
+
+    /// A JSON answer with `status` whose body stops after `kept` of `body`'s bytes, its
+    /// length declared as the whole: cut off mid-body.
+    pub fn cut_off(status: u16, body: impl Into<String>, kept: usize) -> Self {
+        let body = body.into().into_bytes();
+        Reply::CutOff {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            declared: body.len() as u64,
+            body: body[..kept.min(body.len())].to_vec(),
+        }
+    }
+}
+
+/// The body the server sends: whole, cut off after some bytes, or generated chunk by chunk.
+enum Sent {
+    Whole(Option<Bytes>),
+    CutOff(Option<Bytes>),
+    Stream { chunk: Bytes, left: u64 },
+}
+
+impl Body for Sent {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = self.get_mut();
+        Poll::Ready(match this {
+            Sent::Whole(body) => body.take().map(|b| Ok(Frame::data(b))),
+            Sent::CutOff(body) => match body.take() {
+                Some(b) => Some(Ok(Frame::data(b))),
+                // An error mid-body makes hyper close the connection short of the length.
+                None => Some(Err(std::io::Error::other("scripted cut-off"))),
+            },
+            Sent::Stream { chunk, left } => {
+                if *left == 0 {
+                    None
+                } else {
+                    *left -= 1;
+                    Some(Ok(Frame::data(chunk.clone())))
+                }
+            }
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Sent::Whole(body) => body.is_none(),
+            Sent::CutOff(_) => false,
+            Sent::Stream { left, .. } => *left == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Sent::Whole(Some(body)) => SizeHint::with_exact(body.len() as u64),
+            Sent::Whole(None) => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
         }
     }
 }
@@ -172,7 +258,7 @@ async fn answer(
     request: Request<Incoming>,
     handler: Arc<Handler>,
     log: Arc<Mutex<Vec<Recorded>>>,
-) -> Result<Response<Full<Bytes>>, std::io::Error> {
+) -> Result<Response<Sent>, std::io::Error> {
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
@@ -224,9 +310,33 @@ async fn answer(
                 response = response.header(name, value);
             }
             Ok(response
-                .body(Full::new(Bytes::from(body)))
-                .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+                .body(Sent::Whole(Some(Bytes::from(body))))
+                .unwrap_or_else(|_| Response::new(Sent::Whole(None))))
         }
+        Reply::CutOff {
+            status,
+            headers,
+            body,
+            declared,
+        } => {
+            let mut response = Response::builder()
+                .status(status)
+                .header("content-length", declared.to_string());
+            for (name, value) in headers {
+                response = response.header(name, value);
+            }
+            response
+                .body(Sent::CutOff(Some(Bytes::from(body))))
+                .map_err(std::io::Error::other)
+        }
+        Reply::Stream { chunk, times } => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Sent::Stream {
+                chunk: Bytes::from(chunk),
+                left: times,
+            })
+            .map_err(std::io::Error::other),
         // An error from the service makes hyper close the connection unanswered.
         Reply::Drop => Err(std::io::Error::other("scripted connection drop")),
         Reply::Stall(hold) => {

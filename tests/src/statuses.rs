@@ -28,6 +28,9 @@ pub struct Status {
 pub enum Next {
     /// Taken, and the answer is lost (the connection drops).
     TakeAndDrop,
+    /// Taken, and answered 200 with the status's JSON cut short (the body is whole as far
+    /// as HTTP goes, but not JSON).
+    TakeAndTruncate,
     /// Refused with this status and body, nothing taken.
     Answer(u16, String),
     /// Rate limited until this ISO-8601 time.
@@ -129,6 +132,10 @@ fn answer(request: &Recorded, state: &Arc<Mutex<State>>) -> Reply {
     }
     if matches!(next, Some(Next::TakeAndDrop)) {
         return Reply::Drop;
+    }
+    if matches!(next, Some(Next::TakeAndTruncate)) {
+        let json = status_json(&status);
+        return Reply::json(200, &json[..json.len() / 2]);
     }
     Reply::json(200, status_json(&status))
         .header("x-ratelimit-limit", "300")

@@ -763,21 +763,34 @@ async fn malformed_answers_are_malformed() {
         "2026-11-23T09:00:00Z",
     );
     headless["author"].as_object_mut().unwrap().remove("handle");
+    let good = notification(
+        "3m",
+        "mention",
+        "2026-11-23T09:01:00Z",
+        "2026-11-23T09:01:00Z",
+    );
     setup.pds.with(|s| {
         s.scripted.extend([
             Reply::json(200, r#"{"notifications": [{"uri": "at://"#),
             Reply::json(200, "[]"),
-            Reply::json(200, page_body(&[headless], None)),
+            Reply::json(200, page_body(&[good, headless], None)),
         ])
     });
     let client = setup.client();
-    for _ in 0..3 {
+    for _ in 0..2 {
         let error = client.mentions(None, None).await.unwrap_err();
         assert!(
             matches!(error, SocialError::Malformed { status: 200, .. }),
             "{error:?}"
         );
     }
+    // One notification of the wrong shape is skipped and reported; the page is kept.
+    let page = client.mentions(None, None).await.unwrap();
+    assert_eq!(page.mentions.len(), 1);
+    assert_eq!(
+        page.partial_errors,
+        ["notification 1 skipped: no author.handle"]
+    );
     let error = client.mentions(Some("yesterday"), None).await.unwrap_err();
     assert!(matches!(error, SocialError::State { .. }), "{error:?}");
 }

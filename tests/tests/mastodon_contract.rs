@@ -324,7 +324,6 @@ async fn a_body_that_is_not_an_array_of_notifications_is_malformed() {
         r#"[{"id": "1001", "type": "mention", "#,
         r#"{"notifications": []}"#,
         r#"{"error": "This should have been a 4xx"}"#,
-        r#"[{"id": "1001", "type": "mention", "status": {"id": "1"}}]"#,
     ] {
         let server = ReplayServer::start(move |_| Reply::json(200, body)).await;
         let error = client(&server)
@@ -344,6 +343,27 @@ async fn a_body_that_is_not_an_array_of_notifications_is_malformed() {
         );
         assert_eq!(server.requests().len(), 1, "a bad body is not retried");
     }
+}
+
+#[tokio::test]
+async fn a_notification_of_the_wrong_shape_is_skipped_and_the_page_kept() {
+    let body = json!([
+        mention(1003),
+        {"id": "1002", "type": "mention", "status": {"id": "1"}},
+        mention(1001)
+    ])
+    .to_string();
+    let server = ReplayServer::start(move |_| Reply::json(200, body.clone())).await;
+    let page = client(&server).mentions(Some("1000"), None).await.unwrap();
+    let ids: Vec<_> = page.mentions.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["113520000000001003", "113520000000001001"]);
+    assert_eq!(page.newest.as_deref(), Some("1003"));
+    assert_eq!(page.partial_errors.len(), 1);
+    assert!(
+        page.partial_errors[0].starts_with("notification 1002 skipped"),
+        "{:?}",
+        page.partial_errors
+    );
 }
 
 #[tokio::test]

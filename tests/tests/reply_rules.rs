@@ -708,10 +708,64 @@ async fn a_refused_post_goes_to_a_person() {
     let handed = rig.support.handed_off();
     assert_eq!(handed.len(), 1);
     assert_eq!(handed[0].reason, "refused");
+    // The draft is the reply a person may post; the refusal is told apart from it.
+    let draft = handed[0]
+        .draft
+        .as_deref()
+        .expect("the reply sitrep would have posted");
+    assert!(draft.starts_with("@ann@elsewhere.example"), "{draft}");
+    assert!(!draft.contains("Validation failed"), "{draft}");
+    let problem = handed[0].problem.as_deref().expect("why it was not posted");
+    assert!(
+        problem.contains("Validation failed: Text character limit of 500 exceeded"),
+        "{problem}"
+    );
     assert_eq!(
         rig.outcome(&mention).await,
         (Outcome::HandedOff, Some("refused".into()))
     );
+}
+
+#[tokio::test]
+async fn a_refusal_that_cannot_be_read_is_retried_not_handed_off() {
+    let rig = rig("", "").await;
+    rig.set_status("api", ComponentStatus::Down).await;
+    // A refusal cut short, and a proxy's page: neither is Mastodon saying no.
+    rig.server
+        .then(Next::Answer(422, r#"{"error":"Validation fa"#.into()));
+    rig.server
+        .then(Next::Answer(403, "<html>Forbidden</html>".into()));
+    let mention = rig.mention("1", "ann", Intent::OutageReport, Some("api"));
+    rig.arrive(&mention).await;
+    assert!(rig.server.statuses().is_empty());
+    for _ in 0..2 {
+        rig.clock.advance(TimeDelta::minutes(2));
+        rig.responder.drain(deadline()).await;
+    }
+    assert_eq!(rig.texts().len(), 1, "posted once, after the retries");
+    assert!(rig.support.handed_off().is_empty());
+    assert_eq!(rig.outcome(&mention).await.0, Outcome::Answered);
+}
+
+#[tokio::test]
+async fn a_post_answered_with_a_truncated_200_is_not_posted_twice() {
+    let rig = rig("", "").await;
+    rig.set_status("api", ComponentStatus::Down).await;
+    rig.server.then(Next::TakeAndTruncate);
+    let mention = rig.mention("1", "ann", Intent::OutageReport, Some("api"));
+    let report = rig.arrive(&mention).await;
+    assert!(
+        report.events.iter().any(|e| matches!(
+            e,
+            ReplyEvent::Failed { detail, .. } if detail.contains("checked before any retry")
+        )),
+        "ambiguous, not refused: {report:#?}"
+    );
+    rig.responder.drain(deadline()).await;
+    assert_eq!(rig.texts().len(), 1, "the repeat carried the same key");
+    assert!(rig.server.posts_received() >= 2);
+    assert!(rig.support.handed_off().is_empty());
+    assert_eq!(rig.outcome(&mention).await.0, Outcome::Answered);
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ fn vip_mention() -> Handoff {
         lang: Some("en".into()),
         posted_at: Some(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()),
         draft: None,
+        problem: None,
     }
 }
 
@@ -101,6 +102,7 @@ fn draft_update() -> Handoff {
         draft: Some(
             "Public API is degraded since 10:00 UTC. Updates: https://status.acme.example".into(),
         ),
+        problem: None,
     }
 }
 

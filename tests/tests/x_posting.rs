@@ -611,8 +611,10 @@ async fn a_failed_search_posts_nothing_and_says_why() {
         .post(&reply(&[]), Attempt::AfterAmbiguous)
         .await
         .unwrap_err();
+    // The earlier attempt may still have posted: the post stays ambiguous, to be checked
+    // again, rather than read as certainly not posted (which would let it be sent again).
     assert!(
-        matches!(error, SocialError::RateLimited { reset: Some(r), .. } if r.timestamp() == 1_795_430_000),
+        matches!(&error, SocialError::Ambiguous { detail, .. } if detail.contains("rate limit")),
         "{error:?}"
     );
     assert!(posts(&server).is_empty());
@@ -631,11 +633,62 @@ async fn a_failed_search_posts_nothing_and_says_why() {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, SocialError::Unavailable { .. }),
+        matches!(&error, SocialError::Ambiguous { detail, .. } if detail.contains("unavailable")),
         "{error:?}"
     );
     assert_eq!(lookups(&server).len(), 3);
     assert!(posts(&server).is_empty());
+
+    // So is a timeline page that cannot be read (cut short, or not a page).
+    for body in [r#"{"data":[{"id":"1860000000000000100","te"#, "[]"] {
+        let server = ReplayServer::start(move |request: &Recorded| {
+            if request.method == "GET" {
+                Reply::json(200, body)
+            } else {
+                Reply::json(201, CREATED)
+            }
+        })
+        .await;
+        let error = client(&server)
+            .post(&reply(&[]), Attempt::AfterAmbiguous)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, SocialError::Ambiguous { .. }),
+            "{body}: {error:?}"
+        );
+        assert!(posts(&server).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_answer_cut_off_mid_body_or_of_an_unknown_status_is_ambiguous_after_one_post() {
+    for created in [Reply::cut_off(201, CREATED, 40), Reply::json(304, "")] {
+        let server = x_server(NO_POSTS, created).await;
+        let error = client(&server)
+            .post(&reply(&[]), Attempt::First)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SocialError::Ambiguous { .. }), "{error:?}");
+        assert_eq!(posts(&server).len(), 1, "never sent twice");
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_x_did_not_word_is_malformed_and_certain() {
+    // A 4xx is X's no, so nothing was posted; but a body that is not X's does not say why,
+    // so the post is tried again later rather than given up.
+    for body in ["<html>Forbidden</html>", r#"{"detail":"You are not allo"#] {
+        let server = x_server(NO_POSTS, Reply::json(403, body)).await;
+        let error = client(&server)
+            .post(&reply(&[]), Attempt::First)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, SocialError::Malformed { status: 403, .. }),
+            "{body}: {error:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -25,6 +25,10 @@
 //!   counted and skipped, never stored.
 //! - The cursor is written with a version check: if another invocation moved it meanwhile,
 //!   this poll stops and leaves the account to it.
+//! - The loop over a platform's pages is bounded whatever the platform answers: a page
+//!   token it already handed out in this poll ends the run there (a platform cycling
+//!   through tokens would otherwise be polled forever), and a poll reads at most
+//!   [`MAX_PAGES`] pages, then saves its progress and stops as at the deadline.
 
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,6 +40,10 @@ use crate::clock::Clock;
 use crate::config::{MentionSettings, SocialAccount};
 use crate::social::{Page, Paging, Platform, SocialClient, SocialError};
 use crate::store::{Item, NewItem, Store, StoreError, keys, write_over};
+
+/// The most pages one poll of one account reads: far more than X lets a client reach (800
+/// mentions, 8 pages) or a Bluesky backlog of an hour needs; a longer run resumes next poll.
+pub const MAX_PAGES: usize = 100;
 
 /// Calls left in a rate-limit window below which a poll stops rather than spend them.
 pub const RATE_LIMIT_RESERVE: u32 = 1;
@@ -104,7 +112,8 @@ pub enum Outcome {
     CaughtUp,
     /// The account is paused for its rate limit until this time; progress is saved.
     Paused(DateTime<Utc>),
-    /// The deadline came first; progress is saved and the next poll resumes.
+    /// The deadline (or the page limit, [`MAX_PAGES`]) came first; progress is saved and
+    /// the next poll resumes.
     Deadline,
     /// Another invocation moved the cursor meanwhile; this one stopped.
     Superseded,
@@ -294,10 +303,18 @@ async fn run(
     let paging = client.paging();
     // A newest-first run cut short earlier resumes at its saved page.
     let mut run = slot.cursor.run.take();
+    // Every page token of this poll, the resumed one included.
+    let mut tokens: Vec<String> = run.iter().map(|r| r.page.clone()).collect();
+    let mut pages = 0;
     loop {
         if Instant::now() >= deadline {
             return finish_cut(&mut slot, run, store, account, Outcome::Deadline).await;
         }
+        if pages >= MAX_PAGES {
+            tracing::warn!(account = %account.id, platform = %account.platform, pages, "page limit reached; the next poll resumes");
+            return finish_cut(&mut slot, run, store, account, Outcome::Deadline).await;
+        }
+        pages += 1;
         let since = slot.cursor.since.clone();
         let page_token = run.as_ref().map(|r| r.page.clone());
         let fetched = tokio::time::timeout_at(
@@ -338,7 +355,15 @@ async fn run(
             .map_err(Failure::Store)?;
 
         // Everything on this page is stored; now the cursor may move.
-        let more = page.next_page.clone().filter(|_| !reached_horizon);
+        let mut more = page.next_page.clone().filter(|_| !reached_horizon);
+        if let Some(next) = &more {
+            if tokens.contains(next) {
+                tracing::warn!(account = %account.id, platform = %account.platform, "the platform handed out a page token again; ending this run");
+                more = None;
+            } else {
+                tokens.push(next.clone());
+            }
+        }
         match paging {
             Paging::OldestFirst => {
                 if let Some(newest) = &page.newest {

@@ -57,7 +57,8 @@ pub struct Handoff {
     /// What the person is asked to do.
     pub kind: HandoffKind,
     /// Why, as a short machine word subscribers filter on: `stale`, `low_confidence`, `vip`,
-    /// `complaint_without_incident`, `all_clear`, `not_summoned`, `refused`,
+    /// `complaint_without_incident`, `all_clear`, `not_summoned`, `refused` (the platform
+    /// refused the post, or every wording of it), `failed` (posting kept failing),
     /// `budget_stale`, `draft`.
     pub reason: String,
     /// One line for an email subject (at most 100 characters).
@@ -96,9 +97,14 @@ pub struct Handoff {
     /// When the customer posted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_at: Option<DateTime<Utc>>,
-    /// The text sitrep drafted for the person to post.
+    /// The text sitrep drafted for the person to post: only ever text meant to be posted,
+    /// never an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
+    /// Why sitrep could not post it itself (the platform's refusal, the last failure), for
+    /// the person to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// The message body: the handoff under a header that names it.
@@ -334,6 +340,7 @@ mod tests {
             lang: Some("en".into()),
             posted_at: Some(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()),
             draft: None,
+            problem: None,
         }
     }
 
@@ -355,6 +362,7 @@ mod tests {
             lang: None,
             posted_at: None,
             draft: Some("Public API is degraded. Updates: https://status.acme.example".into()),
+            problem: None,
         }
     }
 

@@ -726,7 +726,7 @@ impl Responder {
             && is_stale(mention.posted_at, &self.config, now)
         {
             return self
-                .give_to_person(stored, "stale", None, &mut state.events)
+                .give_to_person(stored, "stale", None, None, &mut state.events)
                 .await
                 .map(|()| Step::Done);
         }
@@ -740,6 +740,7 @@ impl Responder {
                         .give_to_person(
                             stored,
                             "refused",
+                            None,
                             Some("every variant was refused"),
                             &mut state.events,
                         )
@@ -760,7 +761,7 @@ impl Responder {
         }
         if job.kind == JobKind::Update && account.announce == Announce::Draft {
             return self
-                .give_to_person(stored, "draft", Some(&text), &mut state.events)
+                .give_to_person(stored, "draft", Some(&text), None, &mut state.events)
                 .await
                 .map(|()| Step::Done);
         }
@@ -851,6 +852,7 @@ impl Responder {
                 Ok(Step::Stop)
             }
             Err(SocialError::RateLimited { reset, detail, .. }) => {
+                // Certain not to have posted (an unsettled check would be `Ambiguous`).
                 budget.release(store, &account.id, now).await?;
                 budget
                     .pause(
@@ -868,8 +870,10 @@ impl Responder {
                 });
                 Ok(Step::Stop)
             }
-            Err(error @ (SocialError::Rejected { .. } | SocialError::Malformed { .. })) => {
-                // The platform will not take this post: a person must answer instead.
+            Err(error @ SocialError::Rejected { .. }) => {
+                // The platform refused this post in its own words: a person must answer
+                // instead. Only this ends a post at once; an answer that could not be read
+                // (`Malformed`) is retried below, and one that may have posted is `Ambiguous`.
                 budget.release(store, &account.id, now).await?;
                 let detail = error.to_string();
                 job.last_error = Some(detail.clone());
@@ -877,13 +881,14 @@ impl Responder {
                 let Some(back) = sending.replace(store, job).await? else {
                     return Ok(Step::Again);
                 };
-                self.give_to_person(back, "refused", Some(&detail), &mut state.events)
+                self.give_to_person(back, "refused", None, Some(&detail), &mut state.events)
                     .await
                     .map(|()| Step::Done)
             }
             Err(error) => {
-                // Certain not to have posted: release and retry after a backoff, and hand
-                // it to a person once the attempts run out.
+                // Certain not to have posted (unreachable, an unreadable answer to a read
+                // before posting, refused credentials): release and retry after a backoff,
+                // and hand it to a person once the attempts run out.
                 budget.release(store, &account.id, now).await?;
                 let detail = error.to_string();
                 state.events.push(ReplyEvent::Failed {
@@ -900,7 +905,7 @@ impl Responder {
                 };
                 if attempts >= MAX_ATTEMPTS {
                     return self
-                        .give_to_person(back, "failed", Some(&detail), &mut state.events)
+                        .give_to_person(back, "failed", None, Some(&detail), &mut state.events)
                         .await
                         .map(|()| Step::Done);
                 }
@@ -1138,12 +1143,15 @@ impl Responder {
     }
 
     /// Gives a job to a person: publishes it on the support topic, then marks it handed
-    /// off. If publishing fails the job stays queued and is tried again.
+    /// off. If publishing fails the job stays queued and is tried again. `draft` is text
+    /// for the person to post (the job's own text when `None`); `problem` is why sitrep
+    /// could not post it, and never becomes the draft.
     async fn give_to_person(
         &self,
         stored: StoredJob,
         reason: &str,
-        detail: Option<&str>,
+        draft: Option<&str>,
+        problem: Option<&str>,
         events: &mut Vec<ReplyEvent>,
     ) -> Result<(), StoreError> {
         let store = self.store.as_ref();
@@ -1156,45 +1164,7 @@ impl Responder {
                 .transpose()?,
             None => None,
         };
-        let mut handoff = match &mention {
-            Some(mention) => mention_handoff(mention, reason),
-            None => Handoff {
-                kind: if reason == "draft" {
-                    HandoffKind::DraftUpdate
-                } else {
-                    HandoffKind::Mention
-                },
-                reason: reason.to_owned(),
-                summary: format!(
-                    "{} update for {} on {}",
-                    if reason == "draft" {
-                        "Draft"
-                    } else {
-                        "Unposted"
-                    },
-                    job.incident.as_deref().unwrap_or("an incident"),
-                    job.account
-                ),
-                platform: job.platform,
-                account: job.account.to_string(),
-                post_url: None,
-                author: None,
-                author_id: None,
-                text: None,
-                intent: None,
-                confidence: None,
-                component: None,
-                incident: job.incident.clone(),
-                lang: None,
-                posted_at: None,
-                draft: None,
-            },
-        };
-        handoff.incident = job.incident.clone();
-        handoff.draft = detail.map(str::to_owned).or_else(|| job.text.clone());
-        if reason == "draft" {
-            handoff.draft = detail.map(str::to_owned);
-        }
+        let handoff = job_handoff(job, mention.as_ref(), reason, draft, problem);
         // The job is marked first, by a versioned write: of two invocations draining the same
         // outbox only one wins it and publishes. If publishing fails it goes back in the queue.
         let mut next = job.clone();
@@ -1272,6 +1242,57 @@ fn backoff(attempts: u32) -> TimeDelta {
     TimeDelta::seconds(seconds.min(900))
 }
 
+/// The handoff message for a job given to a person: about its mention when there is one,
+/// else about the update. The draft is `draft`, else the job's text (what sitrep would have
+/// posted); `problem` goes in its own field, so an error never reads as text to post.
+fn job_handoff(
+    job: &Job,
+    mention: Option<&StoredMention>,
+    reason: &str,
+    draft: Option<&str>,
+    problem: Option<&str>,
+) -> Handoff {
+    let mut handoff = match mention {
+        Some(mention) => mention_handoff(mention, reason),
+        None => Handoff {
+            kind: if reason == "draft" {
+                HandoffKind::DraftUpdate
+            } else {
+                HandoffKind::Mention
+            },
+            reason: reason.to_owned(),
+            summary: format!(
+                "{} update for {} on {}",
+                if reason == "draft" {
+                    "Draft"
+                } else {
+                    "Unposted"
+                },
+                job.incident.as_deref().unwrap_or("an incident"),
+                job.account
+            ),
+            platform: job.platform,
+            account: job.account.to_string(),
+            post_url: None,
+            author: None,
+            author_id: None,
+            text: None,
+            intent: None,
+            confidence: None,
+            component: None,
+            incident: job.incident.clone(),
+            lang: None,
+            posted_at: None,
+            draft: None,
+            problem: None,
+        },
+    };
+    handoff.incident = job.incident.clone();
+    handoff.draft = draft.map(str::to_owned).or_else(|| job.text.clone());
+    handoff.problem = problem.map(str::to_owned);
+    handoff
+}
+
 /// The handoff message for a mention.
 fn mention_handoff(mention: &StoredMention, reason: &str) -> Handoff {
     let mut summary = format!(
@@ -1303,12 +1324,108 @@ fn mention_handoff(mention: &StoredMention, reason: &str) -> Handoff {
         lang: Some(mention.lang.clone()),
         posted_at: Some(mention.created_at),
         draft: None,
+        problem: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::config::AccountId;
+    use crate::mentions::classify::Intent;
+    use crate::social::{MentionKind, Platform};
+
+    fn customer_mention(at: DateTime<Utc>) -> StoredMention {
+        StoredMention {
+            platform: Platform::Bluesky,
+            id: "at://did:plc:carol/app.bsky.feed.post/3k".into(),
+            account: AccountId::parse("acme-b").unwrap(),
+            url: "https://bsky.app/profile/did:plc:carol/post/3k".into(),
+            author_id: "did:plc:carol".into(),
+            author: "carol.example.com".into(),
+            text: "@acme is the API down?".into(),
+            truncated: false,
+            created_at: at,
+            received_at: at,
+            kind: MentionKind::Mention,
+            in_reply_to: None,
+            conversation: None,
+            others: Vec::new(),
+            intent: Intent::OutageReport,
+            confidence: 0.9,
+            lang: "en".into(),
+            component: None,
+        }
+    }
+
+    #[test]
+    fn no_handoff_carries_an_error_as_its_draft() {
+        let at = DateTime::<Utc>::UNIX_EPOCH + TimeDelta::days(20_000);
+        let platform = Platform::Bluesky;
+        let errors = [
+            SocialError::Rejected {
+                platform,
+                status: 400,
+                detail: "InvalidRequest: Record/text must not be longer than 300 graphemes".into(),
+            },
+            SocialError::Malformed {
+                platform,
+                status: 200,
+                reason: "getPosts: EOF while parsing a value at line 1 column 42".into(),
+            },
+            SocialError::Unavailable {
+                platform,
+                detail: "no answer after 3 attempt(s): timed out".into(),
+            },
+            SocialError::Unauthorized {
+                platform,
+                detail: "AuthenticationRequired".into(),
+            },
+        ];
+        let problems: Vec<String> = errors
+            .iter()
+            .map(ToString::to_string)
+            .chain(["every variant was refused".to_owned()])
+            .collect();
+        for kind in [JobKind::Reply, JobKind::FollowUp, JobKind::Update] {
+            for text in [
+                None,
+                Some("@carol.example.com We are on it: https://status.acme.example"),
+            ] {
+                let mut job = Job::new(
+                    kind,
+                    AccountId::parse("acme-b").unwrap(),
+                    platform,
+                    Situation::Incident,
+                    at,
+                );
+                job.text = text.map(str::to_owned);
+                job.incident = Some("inc-1".into());
+                let mention = customer_mention(at);
+                for mention in [None, Some(&mention)] {
+                    for reason in ["refused", "failed", "stale", "draft"] {
+                        for problem in &problems {
+                            let handoff = job_handoff(&job, mention, reason, None, Some(problem));
+                            assert_eq!(handoff.draft.as_deref(), text, "{reason}: {problem}");
+                            assert_eq!(handoff.problem.as_deref(), Some(problem.as_str()));
+                            let json = handoff.to_json();
+                            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                            assert!(
+                                value.get("draft").is_none_or(|d| !d
+                                    .as_str()
+                                    .is_some_and(|d| d.contains(problem.as_str()))),
+                                "{json}"
+                            );
+                        }
+                    }
+                }
+                let drafted = job_handoff(&job, None, "draft", Some("All clear."), None);
+                assert_eq!(drafted.draft.as_deref(), Some("All clear."));
+                assert_eq!(drafted.problem, None);
+            }
+        }
+    }
 
     #[test]
     fn backoff_doubles_from_30_seconds_to_15_minutes() {

@@ -29,20 +29,31 @@
 //!
 //! Parsing is separate from HTTP ([`parse_notifications`], [`XrpcError::parse`]) so that the
 //! documented shapes are tested from bytes; a body that is not what the lexicon describes is
-//! a [`SocialError::Malformed`] for that call, never a panic. The app password and the tokens
-//! never reach an error text, a log line or a `Debug` output.
+//! a [`SocialError::Malformed`] for that call, never a panic, and one notification that is
+//! not (a missing field, a time outside [`timestamp`]'s range) is skipped and reported
+//! beside the others, which are kept. The app password and the tokens never reach an error
+//! text, a log line or a `Debug` output.
+//!
+//! **Which failures end a post.** Only a refusal in Bluesky's own words (a 4xx with an XRPC
+//! error body) is [`SocialError::Rejected`]. An answer that cannot be read is
+//! [`SocialError::Malformed`] when it answers a read made before posting (getPosts, a
+//! session): nothing was posted, and the reply is tried again later; and
+//! [`SocialError::Ambiguous`] when it answers createRecord itself (cut off, not JSON, a 5xx,
+//! a status Bluesky does not send): the post may exist, and the next attempt reads its
+//! record key first.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::timestamp;
 use super::transport::{Response, SendOnceError, Transport, TransportError};
 use super::{
     Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, RateLimit,
@@ -110,7 +121,15 @@ impl XrpcError {
     /// Reads an error body. Anything else (a proxy's HTML page, an empty body) reads as an
     /// error without a description: the status still says what happened.
     pub fn parse(body: &[u8]) -> Self {
-        serde_json::from_slice(body).unwrap_or_default()
+        Self::read(body).unwrap_or_default()
+    }
+
+    /// Reads an error body only when it is one: a JSON object naming the `error`. A body cut
+    /// off, not JSON or without the name is `None`: the refusal's reason is unknown.
+    pub fn read(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice::<Self>(body)
+            .ok()
+            .filter(|e| e.error.as_deref().is_some_and(|name| !name.is_empty()))
     }
 
     /// One line for error texts: `error: message`.
@@ -204,10 +223,12 @@ impl Notification {
 /// A parsed `listNotifications` answer, newest first as Bluesky sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotificationsPage {
-    /// Every notification on the page, whatever its reason.
+    /// Every readable notification on the page, whatever its reason.
     pub notifications: Vec<Notification>,
     /// Where the next (older) page starts, if the server said.
     pub cursor: Option<String>,
+    /// Why each notification that could not be read was skipped.
+    pub skipped: Vec<String>,
 }
 
 impl NotificationsPage {
@@ -240,7 +261,7 @@ impl NotificationsPage {
             newest,
             next_page,
             rate_limit,
-            partial_errors: Vec::new(),
+            partial_errors: self.skipped,
         }
     }
 }
@@ -263,8 +284,9 @@ fn kind_of(reason: &str) -> Option<MentionKind> {
 #[derive(Deserialize)]
 struct RawPage {
     #[serde(default)]
-    cursor: Option<String>,
-    notifications: Vec<RawNotification>,
+    cursor: Option<Value>,
+    // Raw, so that one notification of the wrong shape is skipped, not the page.
+    notifications: Vec<Value>,
 }
 
 // Every field optional here so that a missing one is reported by name, not as serde's
@@ -297,9 +319,12 @@ struct RawAuthor {
 
 /// Parses the body of a 200 answer to `listNotifications`.
 ///
-/// Every notification needs `uri`, `author.did`, `author.handle`, `reason` and a valid
-/// `indexedAt`; one whose reason sitrep reads also needs `record.text` and a post URI it
-/// can link to. A notification without them makes the whole page [`SocialError::Malformed`].
+/// Every notification needs `uri`, `author.did`, `author.handle`, `reason` and an
+/// `indexedAt` within [`timestamp`]'s range; one whose reason sitrep reads also needs
+/// `record.text` and a post URI it can link to. A notification without them is skipped and
+/// named in [`NotificationsPage::skipped`] (it would be as unreadable on every later read);
+/// only a body that is not a page at all (cut off, not JSON, no `notifications` array) is
+/// [`SocialError::Malformed`].
 pub fn parse_notifications(body: &[u8]) -> Result<NotificationsPage, SocialError> {
     let malformed = |reason: String| SocialError::Malformed {
         platform: Platform::Bluesky,
@@ -311,18 +336,31 @@ pub fn parse_notifications(body: &[u8]) -> Result<NotificationsPage, SocialError
         return Err(malformed("expected a JSON object".into()));
     }
     let raw: RawPage = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-    let notifications = raw
-        .notifications
-        .into_iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            notification(raw).map_err(|e| malformed(format!("notification {index}: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut notifications = Vec::with_capacity(raw.notifications.len());
+    let mut skipped = Vec::new();
+    for (index, value) in raw.notifications.into_iter().enumerate() {
+        // serde would also read a struct from an array; the lexicon's are objects.
+        let read = match value {
+            Value::Object(_) => serde_json::from_value::<RawNotification>(value)
+                .map_err(|e| e.to_string())
+                .and_then(notification),
+            _ => Err("not a JSON object".to_owned()),
+        };
+        match read {
+            Ok(notification) => notifications.push(notification),
+            Err(e) => skipped.push(super::clipped(format!("notification {index} skipped: {e}"))),
+        }
+    }
+    let cursor = match raw.cursor {
+        None | Some(Value::Null) => None,
+        Some(Value::String(cursor)) => Some(cursor),
+        Some(_) => return Err(malformed("the cursor is not a string".into())),
+    };
     Ok(NotificationsPage {
         notifications,
         // An empty cursor would start the listing over from the newest page, forever.
-        cursor: raw.cursor.filter(|c| !c.is_empty()),
+        cursor: cursor.filter(|c| !c.is_empty()),
+        skipped,
     })
 }
 
@@ -338,8 +376,13 @@ fn notification(raw: RawNotification) -> Result<Notification, String> {
     let handle = present(author.handle, "author.handle")?;
     let reason = present(raw.reason, "reason")?;
     let indexed_text = present(raw.indexed_at, "indexedAt")?;
-    let indexed_at = parse_datetime(&indexed_text)
-        .ok_or_else(|| format!("indexedAt `{indexed_text}` is not a datetime"))?;
+    let indexed_at = parse_datetime(&indexed_text).ok_or_else(|| {
+        format!(
+            "indexedAt `{indexed_text}` is not a datetime between the years {} and {}",
+            timestamp::EARLIEST_YEAR,
+            timestamp::LATEST_YEAR
+        )
+    })?;
     let record = raw.record.unwrap_or(Value::Null);
     let created_at = record
         .get("createdAt")
@@ -637,13 +680,13 @@ pub fn rate_limit<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<RateLi
 }
 
 fn reset_at(seconds: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_opt(seconds, 0).single()
+    timestamp::from_unix_seconds(seconds)
 }
 
+/// A lexicon datetime within [`timestamp`]'s range: an author's back-dated or far-future
+/// `createdAt` reads as none (the notification's `indexedAt` stands in).
 fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
+    timestamp::parse_rfc3339(text)
 }
 
 /// What createSession and refreshSession both answer.
@@ -1104,7 +1147,8 @@ impl BlueskyClient {
 
     /// The typed error a failed read (listNotifications, getPosts, getRecord) amounts to.
     fn read_error(&self, response: &Response, session: &Session) -> SocialError {
-        let error = XrpcError::parse(&response.body);
+        let read = XrpcError::read(&response.body);
+        let error = read.clone().unwrap_or_default();
         let detail = self.scrub(error.summary(), Some(session));
         match response.status {
             429 => rate_limited(response, detail),
@@ -1118,6 +1162,9 @@ impl BlueskyClient {
                 platform: Platform::Bluesky,
                 detail,
             },
+            // A refusal is definite only in Bluesky's own words; a cut-off or foreign body
+            // (a proxy's page) says too little to give up on.
+            status @ 400..=499 if read.is_none() => unreadable_refusal(status),
             status @ 400..=499 => SocialError::Rejected {
                 platform: Platform::Bluesky,
                 status,
@@ -1210,10 +1257,11 @@ impl BlueskyClient {
         });
         let (response, session) = self.authorized(Call::Write(&url, &body)).await?;
         let status = response.status;
-        if status == 200 {
+        if (200..300).contains(&status) {
             return created(&response, did);
         }
-        let error = XrpcError::parse(&response.body);
+        let read = XrpcError::read(&response.body);
+        let error = read.clone().unwrap_or_default();
         let detail = self.scrub(format!("createRecord: {}", error.summary()), Some(&session));
         if matches!(status, 400 | 409) && already_exists(&error) {
             // The key is taken: by an earlier attempt at this post, or by another post.
@@ -1247,21 +1295,20 @@ impl BlueskyClient {
                 platform: Platform::Bluesky,
                 detail,
             },
+            // Refused, but not in Bluesky's words: certainly not posted, and not for a
+            // reason known well enough to give the post up.
+            400..=499 if read.is_none() => unreadable_refusal(status),
             400..=499 => SocialError::Rejected {
                 platform: Platform::Bluesky,
                 status,
                 detail,
             },
             // A gateway may have passed the post on; and the reference PDS answers 500 when
-            // the record key is already taken, which only a read of the key can tell.
-            500..=599 => SocialError::Ambiguous {
+            // the record key is already taken, which only a read of the key can tell. A
+            // status Bluesky does not send (a redirect) says nothing about the post either.
+            _ => SocialError::Ambiguous {
                 platform: Platform::Bluesky,
                 detail: format!("HTTP {status}: {detail}"),
-            },
-            _ => SocialError::Malformed {
-                platform: Platform::Bluesky,
-                status,
-                reason: format!("unexpected HTTP status ({detail})"),
             },
         })
     }
@@ -1353,6 +1400,15 @@ fn rate_limited(response: &Response, detail: String) -> SocialError {
             .and_then(|v| v.trim().parse::<i64>().ok())
             .and_then(reset_at),
         detail,
+    }
+}
+
+/// A 4xx whose body is not an XRPC error: refused, for a reason nobody can read.
+fn unreadable_refusal(status: u16) -> SocialError {
+    SocialError::Malformed {
+        platform: Platform::Bluesky,
+        status,
+        reason: "a refusal without an XRPC error body".into(),
     }
 }
 
@@ -1667,6 +1723,7 @@ mod tests {
         NotificationsPage {
             notifications,
             cursor: Some("older".into()),
+            skipped: Vec::new(),
         }
     }
 
@@ -1753,12 +1810,15 @@ mod tests {
     }
 
     #[test]
-    fn malformed_bodies_are_errors_not_panics() {
+    fn malformed_notifications_are_skipped_beside_the_good_ones() {
         let minimal = |notification: &str| format!(r#"{{"notifications": [{notification}]}}"#);
         let good = r#"{"uri": "at://did:plc:a/app.bsky.feed.post/3k", "cid": "c",
             "author": {"did": "did:plc:a", "handle": "a.test"}, "reason": "mention",
             "record": {"text": "hi"}, "isRead": false, "indexedAt": "2026-11-23T10:00:00Z"}"#;
         assert!(parse_notifications(minimal(good).as_bytes()).is_ok());
+        let other = good
+            .replace("3k", "3m")
+            .replace("2026-11-23T10:00:00Z", "2026-11-23T09:00:00Z");
         let broken = [
             good.replace(r#""uri": "at://did:plc:a/app.bsky.feed.post/3k","#, ""),
             good.replace(r#""did": "did:plc:a","#, ""),
@@ -1766,6 +1826,9 @@ mod tests {
             good.replace(r#""reason": "mention","#, ""),
             good.replace(r#", "indexedAt": "2026-11-23T10:00:00Z""#, ""),
             good.replace("2026-11-23T10:00:00Z", "soon"),
+            good.replace("2026-11-23T10:00:00Z", "+262142-11-23T10:00:00Z"),
+            good.replace("2026-11-23T10:00:00Z", "-262143-11-23T10:00:00Z"),
+            good.replace("2026-11-23T10:00:00Z", "1999-11-23T10:00:00Z"),
             good.replace(r#"{"text": "hi"}"#, "{}"),
             good.replace(r#"{"text": "hi"}"#, r#"{"text": 7}"#),
             good.replace(r#""record": {"text": "hi"},"#, ""),
@@ -1775,18 +1838,60 @@ mod tests {
                 "https://bsky.app/x/y/z",
             ),
             good.replace(r#""author": {"did": "did:plc:a", "handle": "a.test"},"#, ""),
-        ];
-        for body in broken.iter().map(|n| minimal(n)).chain([
-            String::new(),
-            "{".into(),
-            "[]".into(),
+            good.replace(
+                r#""uri": "at://did:plc:a/app.bsky.feed.post/3k""#,
+                r#""uri": 5"#,
+            ),
+            "7".into(),
             "null".into(),
-            "{}".into(),
-            r#"{"notifications": {}}"#.into(),
-            r#"{"notifications": [], "cursor": 5}"#.into(),
-            r#"{"notifications": [7]}"#.into(),
-            "\u{feff}{}".into(),
-        ]) {
+            "[]".into(),
+        ];
+        for notification in &broken {
+            let body = format!(r#"{{"notifications": [{good}, {notification}, {other}]}}"#);
+            let page = parse_notifications(body.as_bytes()).unwrap();
+            let uris: Vec<&str> = page.notifications.iter().map(|n| n.uri.as_str()).collect();
+            assert_eq!(
+                uris,
+                [
+                    "at://did:plc:a/app.bsky.feed.post/3k",
+                    "at://did:plc:a/app.bsky.feed.post/3m"
+                ],
+                "{notification}"
+            );
+            assert_eq!(page.skipped.len(), 1, "{notification}");
+            assert!(
+                page.skipped[0].starts_with("notification 1 skipped"),
+                "{:?}",
+                page.skipped
+            );
+            let page = page.into_page(None, None);
+            assert_eq!(page.mentions.len(), 2);
+            assert_eq!(page.partial_errors.len(), 1, "reported beside the data");
+        }
+        // A far-off `createdAt` is the author's word only: the indexing time stands in.
+        let far = good.replace(
+            r#"{"text": "hi"}"#,
+            r#"{"text": "hi", "createdAt": "+262142-01-01T00:00:00Z"}"#,
+        );
+        let page = parse_notifications(minimal(&far).as_bytes()).unwrap();
+        assert_eq!(page.notifications[0].created_at, None);
+        let mention = page.into_page(None, None).mentions.remove(0);
+        assert_eq!(mention.created_at, at("2026-11-23T10:00:00Z"));
+    }
+
+    #[test]
+    fn bodies_that_are_no_page_are_errors_not_panics() {
+        for body in [
+            "",
+            "{",
+            r#"{"notifications": [{"uri": "at://"#,
+            "[]",
+            "null",
+            "{}",
+            r#"{"notifications": {}}"#,
+            r#"{"notifications": [], "cursor": 5}"#,
+            "\u{feff}{}",
+        ] {
             let error = parse_notifications(body.as_bytes()).unwrap_err();
             assert!(
                 matches!(error, SocialError::Malformed { status: 200, .. }),
@@ -1806,7 +1911,9 @@ mod tests {
         assert_eq!(parsed.cursor, None, "an empty cursor is no cursor");
         assert!(parsed.into_page(None, None).mentions.is_empty());
         let headless = like.replace(r#""handle": "a.test""#, r#""handle": """#);
-        assert!(parse_notifications(headless.as_bytes()).is_err());
+        let parsed = parse_notifications(headless.as_bytes()).unwrap();
+        assert!(parsed.notifications.is_empty());
+        assert_eq!(parsed.skipped.len(), 1);
     }
 
     #[test]

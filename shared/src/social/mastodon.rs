@@ -23,7 +23,11 @@
 //!
 //! Parsing is separate from HTTP ([`parse_page`] reads a [`Response`]) so that every shape
 //! is tested from bytes; a body that is not what the documentation describes is a
-//! [`SocialError::Malformed`] for that call, never a panic. Status content is sanitised HTML
+//! [`SocialError::Malformed`] for that call, never a panic, and one notification that is not
+//! (a missing field, a `created_at` outside [`timestamp`]'s range) is skipped and named in
+//! the page's partial errors while the others are kept. Only Mastodon's refusal in its own
+//! words (a 4xx with an `{"error": …}` body) is [`SocialError::Rejected`]; an unreadable
+//! answer to a post is [`SocialError::Ambiguous`]. Status content is sanitised HTML
 //! (`<p>`, `<br>`, `<span>`, `<a>`); [`html_to_text`] turns it into the plain text sitrep
 //! stores.
 
@@ -38,7 +42,7 @@ use serde::Deserialize;
 use super::transport::{Response, Transport};
 use super::{
     Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, RateLimit,
-    SocialClient, SocialError,
+    SocialClient, SocialError, clipped, timestamp,
 };
 
 /// The most notifications one request may ask for (Mastodon 4.1 and later).
@@ -188,8 +192,28 @@ pub fn parse_page(response: &Response, min_id: Option<&str>) -> Result<Page, Soc
         status,
         reason,
     };
-    let notifications: Vec<RawNotification> =
+    // Raw, so that one notification of the wrong shape is skipped, not the page.
+    let raw: Vec<serde_json::Value> =
         serde_json::from_slice(&response.body).map_err(|e| malformed(e.to_string()))?;
+    let listed = raw.len();
+    let mut skipped = Vec::new();
+    let notifications: Vec<RawNotification> = raw
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, value)| {
+            // serde would also read a struct from an array; Mastodon sends objects.
+            let read = match value {
+                serde_json::Value::Object(_) => {
+                    serde_json::from_value(value).map_err(|e| e.to_string())
+                }
+                _ => Err("not a JSON object".to_owned()),
+            };
+            read.map_err(|e| {
+                skipped.push(clipped(format!("notification {index} skipped: {e}")));
+            })
+            .ok()
+        })
+        .collect();
 
     // The cursor follows every notification on the page, skipped ones included: it marks
     // how far the notification stream has been read, not how far the mentions go.
@@ -199,7 +223,7 @@ pub fn parse_page(response: &Response, min_id: Option<&str>) -> Result<Page, Soc
         .max_by(|a, b| compare_ids(a, b))
         .map(str::to_owned);
     let next_page = match (min_id, newest.as_deref()) {
-        (Some(sent), Some(newest)) if notifications.len() >= PAGE_LIMIT => {
+        (Some(sent), Some(newest)) if listed >= PAGE_LIMIT => {
             let linked = response.header("link").and_then(prev_min_id);
             // A cursor that does not pass the one sent would fetch the same page forever.
             [linked.as_deref(), Some(newest)]
@@ -221,12 +245,20 @@ pub fn parse_page(response: &Response, min_id: Option<&str>) -> Result<Page, Soc
         let Some(status) = notification.status else {
             continue;
         };
-        let raw: RawStatus = serde_json::from_value(status)
-            .map_err(|e| malformed(format!("notification {}: status: {e}", notification.id)))?;
-        mentions.push(
-            mention_of(raw)
-                .map_err(|e| malformed(format!("notification {}: {e}", notification.id)))?,
-        );
+        // Skipped, with the cursor passing it: it would be as unreadable on every later read.
+        let read = match status {
+            serde_json::Value::Object(_) => serde_json::from_value::<RawStatus>(status)
+                .map_err(|e| format!("status: {e}"))
+                .and_then(mention_of),
+            _ => Err("status: not a JSON object".to_owned()),
+        };
+        match read {
+            Ok(mention) => mentions.push(mention),
+            Err(e) => skipped.push(clipped(format!(
+                "notification {} skipped: {e}",
+                notification.id
+            ))),
+        }
     }
 
     Ok(Page {
@@ -234,7 +266,7 @@ pub fn parse_page(response: &Response, min_id: Option<&str>) -> Result<Page, Soc
         newest,
         next_page,
         rate_limit: rate_limit(response),
-        partial_errors: Vec::new(),
+        partial_errors: skipped,
     })
 }
 
@@ -244,6 +276,15 @@ fn status_error(response: &Response) -> SocialError {
     let status = response.status;
     let detail = || error_detail(status, &response.body);
     match status {
+        // A refusal is definite only in Mastodon's words; a cut-off body or a proxy's page
+        // says too little to give anything up on.
+        400..=499 if !matches!(status, 401 | 429) && read_error(&response.body).is_none() => {
+            SocialError::Malformed {
+                platform,
+                status,
+                reason: format!("a refusal without Mastodon's error body ({})", detail()),
+            }
+        }
         429 => SocialError::RateLimited {
             platform,
             reset: response.header("x-ratelimit-reset").and_then(parse_time),
@@ -294,7 +335,9 @@ pub fn status_body(post: &Outgoing) -> serde_json::Value {
 pub fn parse_posted(response: &Response) -> Result<Posted, SocialError> {
     let platform = Platform::Mastodon;
     let status = response.status;
-    if (500..=599).contains(&status) {
+    if !matches!(status, 200..=299 | 400..=499) {
+        // A 5xx, or a status Mastodon does not send for a post (a redirect): nothing says
+        // whether the status was made.
         return Err(SocialError::Ambiguous {
             platform,
             detail: format!("HTTP {status}: {}", error_detail(status, &response.body)),
@@ -349,6 +392,7 @@ struct RawStatus {
     uri: Option<String>,
     #[serde(default)]
     url: Option<String>,
+    #[serde(deserialize_with = "timestamp::deserialize")]
     created_at: DateTime<Utc>,
     account: RawAccount,
     content: String,
@@ -476,23 +520,28 @@ fn rate_limit(response: &Response) -> Option<RateLimit> {
 }
 
 fn parse_time(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
+    timestamp::parse_rfc3339(value)
+}
+
+/// Mastodon's `{"error": …}` body, when the body is one.
+fn read_error(body: &[u8]) -> Option<RawError> {
+    serde_json::from_slice::<RawError>(body)
         .ok()
-        .map(|at| at.with_timezone(&Utc))
+        .filter(|e| !e.error.trim().is_empty())
 }
 
 /// What a failed call's body says: Mastodon's `error` (and `error_description`, which the
 /// OAuth errors carry), or the status text when the body is not Mastodon's (a proxy page).
 fn error_detail(status: u16, body: &[u8]) -> String {
-    match serde_json::from_slice::<RawError>(body) {
-        Ok(RawError {
+    match read_error(body) {
+        Some(RawError {
             error,
             error_description,
-        }) if !error.trim().is_empty() => match non_empty(error_description) {
+        }) => match non_empty(error_description) {
             Some(description) => format!("{error}: {description}"),
             None => error,
         },
-        _ => status_text(status),
+        None => status_text(status),
     }
 }
 
@@ -982,11 +1031,14 @@ mod tests {
                 detail: "invalid_grant: The provided authorization grant is invalid".into(),
             }
         );
-        let error = parse_page(&response(404, &[], "not json"), None).unwrap_err();
-        assert!(
-            matches!(&error, SocialError::Rejected { status: 404, detail, .. } if detail == "Not Found"),
-            "{error:?}"
-        );
+        // A refusal not in Mastodon's words (a proxy's page, a cut-off body) is no verdict.
+        for body in ["not json", r#"{"error": "Record not"#, "{}"] {
+            let error = parse_page(&response(404, &[], body), None).unwrap_err();
+            assert!(
+                matches!(&error, SocialError::Malformed { status: 404, reason, .. } if reason.contains("Not Found")),
+                "{error:?}"
+            );
+        }
 
         let error = parse_page(
             &response(503, &[], r#"{"error": "Remote data could not be fetched"}"#),
@@ -1013,29 +1065,66 @@ mod tests {
     }
 
     #[test]
-    fn malformed_bodies_are_errors_not_panics() {
-        let no_status_fields = r#"[{"id":"1","type":"mention","status":{"id":"2"}}]"#;
-        let no_account = r#"[{"id":"1","type":"mention","status":{"id":"2","uri":"u",
-            "created_at":"2026-11-23T10:00:00Z","content":""}}]"#;
-        let bad_time = r#"[{"id":"1","type":"mention","status":{"id":"2","uri":"u",
-            "created_at":"yesterday","content":"","account":{"id":"1","acct":"a"}}}]"#;
-        let no_link = r#"[{"id":"1","type":"mention","status":{"id":"2","url":null,
-            "created_at":"2026-11-23T10:00:00Z","content":"","account":{"id":"1","acct":"a"}}}]"#;
-        let numeric_id = r#"[{"id":1,"type":"mention"}]"#;
+    fn malformed_notifications_are_skipped_beside_the_good_ones() {
+        let good = |id: u32| {
+            format!(
+                r#"{{"id":"{id}","type":"mention","status":{{"id":"9{id}","uri":"u{id}",
+                "created_at":"2026-11-23T10:00:00Z","content":"<p>hi</p>",
+                "account":{{"id":"1","acct":"a"}}}}}}"#
+            )
+        };
+        let no_status_fields = r#"{"id":"5","type":"mention","status":{"id":"2"}}"#;
+        let no_account = r#"{"id":"5","type":"mention","status":{"id":"2","uri":"u",
+            "created_at":"2026-11-23T10:00:00Z","content":""}}"#;
+        let time = |at: &str| {
+            format!(
+                r#"{{"id":"5","type":"mention","status":{{"id":"2","uri":"u",
+                "created_at":"{at}","content":"","account":{{"id":"1","acct":"a"}}}}}}"#
+            )
+        };
+        let no_link = r#"{"id":"5","type":"mention","status":{"id":"2","url":null,
+            "created_at":"2026-11-23T10:00:00Z","content":"","account":{"id":"1","acct":"a"}}}"#;
+        for (broken, cursor_passes) in [
+            (no_status_fields.to_owned(), true),
+            (no_account.to_owned(), true),
+            (time("yesterday"), true),
+            (time("+262142-11-23T10:00:00Z"), true),
+            (time("-262143-11-23T10:00:00Z"), true),
+            (time("2201-01-01T00:00:00Z"), true),
+            (no_link.to_owned(), true),
+            (r#"{"id":5,"type":"mention"}"#.to_owned(), false),
+            (r#"{"id":"5"}"#.to_owned(), false),
+            ("{}".to_owned(), false),
+            ("1".to_owned(), false),
+            ("null".to_owned(), false),
+            (r#"["5", "mention"]"#.to_owned(), false),
+        ] {
+            let body = format!("[{}, {broken}, {}]", good(3), good(4));
+            let page = parse_page(&response(200, &[], &body), Some("1")).unwrap();
+            let ids: Vec<&str> = page.mentions.iter().map(|m| m.id.as_str()).collect();
+            assert_eq!(ids, ["93", "94"], "{broken}");
+            assert_eq!(page.partial_errors.len(), 1, "{broken}");
+            assert!(
+                page.partial_errors[0].contains("skipped"),
+                "{:?}",
+                page.partial_errors
+            );
+            // A notification that can be placed moves the cursor past it: it would be as
+            // unreadable on every later read.
+            let newest = if cursor_passes { "5" } else { "4" };
+            assert_eq!(page.newest.as_deref(), Some(newest), "{broken}");
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_no_page_are_errors_not_panics() {
         for body in [
             "",
             "[",
             "{}",
             r#"{"error":"nope"}"#,
             "null",
-            "[1]",
-            "[{}]",
-            r#"[{"id":"1"}]"#,
-            numeric_id,
-            no_status_fields,
-            no_account,
-            bad_time,
-            no_link,
+            r#"[{"id": "1""#,
         ] {
             let error = parse_page(&response(200, &[], body), Some("1")).unwrap_err();
             assert!(
@@ -1332,7 +1421,16 @@ mod tests {
                 "{status} {body}: {error:?}"
             );
         }
+        // A status Mastodon does not send for a post says nothing about it either.
         let error = parse_posted(&response(304, &[], "")).unwrap_err();
-        assert!(matches!(error, SocialError::Malformed { .. }), "{error:?}");
+        assert!(matches!(error, SocialError::Ambiguous { .. }), "{error:?}");
+        // A refusal that cannot be read is certain (nothing was made) but no verdict.
+        for body in ["", "<html>Forbidden</html>", r#"{"error": "Validation fa"#] {
+            let error = parse_posted(&response(422, &[], body)).unwrap_err();
+            assert!(
+                matches!(error, SocialError::Malformed { status: 422, .. }),
+                "{body}: {error:?}"
+            );
+        }
     }
 }

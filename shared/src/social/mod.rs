@@ -6,7 +6,9 @@
 //! - [`mastodon`]: Mastodon notifications of type `mention`.
 //! - [`bluesky`]: Bluesky notifications (mentions, replies, quotes), with a stored session.
 //! - [`connect`]: an account's client built from its secret.
-//! - [`transport`]: HTTP with timeouts and retries (backoff with jitter) for all of them.
+//! - [`transport`]: HTTP with timeouts and retries (backoff with jitter) for all of them,
+//!   and a cap on the size of every answer.
+//! - [`timestamp`]: the range every time a platform sends must fall in.
 //!
 //! The platforms page differently, and [`Paging`] says how, so that the mentions service can
 //! keep one rule: the cursor moves only past mentions that are stored.
@@ -14,6 +16,9 @@
 pub mod bluesky;
 pub mod connect;
 pub mod mastodon;
+#[cfg(test)]
+mod parser_properties;
+pub mod timestamp;
 pub mod transport;
 pub mod x;
 
@@ -173,7 +178,8 @@ pub enum SocialError {
         /// What the platform said.
         detail: String,
     },
-    /// The platform understood the request and will not do it (403, 404, 400…).
+    /// The platform understood the request and will not do it (403, 404, 400…), and said
+    /// so in its own words: a definite refusal, the only failure that ends a post.
     #[error("{platform} rejected the request ({status}): {detail}")]
     Rejected {
         /// Which platform.
@@ -191,7 +197,10 @@ pub enum SocialError {
         /// What happened on the last attempt.
         detail: String,
     },
-    /// The response was not what the platform documents.
+    /// The answer could not be read (cut off, not JSON, JSON of the wrong shape, a status the
+    /// platform does not send) to a call that changed nothing: a read, or a post the
+    /// platform certainly refused. Nothing was done, and the same call later may succeed;
+    /// an unreadable answer to a post the platform may have taken is [`Self::Ambiguous`].
     #[error("{platform} sent a response sitrep cannot read ({status}): {reason}")]
     Malformed {
         /// Which platform.
@@ -244,6 +253,18 @@ impl SocialError {
             | SocialError::Ambiguous { platform, .. }
             | SocialError::State { platform, .. } => *platform,
         }
+    }
+}
+
+/// The longest note about a skipped item: a hostile answer must not fill a log line.
+const NOTE_LIMIT: usize = 300;
+
+/// `text` cut to [`NOTE_LIMIT`] characters (with an ellipsis when cut), for notes made of
+/// what a platform sent (a parser's message can quote a whole field).
+pub(crate) fn clipped(text: String) -> String {
+    match text.char_indices().nth(NOTE_LIMIT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text,
     }
 }
 
@@ -325,6 +346,10 @@ pub trait SocialClient: Send + Sync {
     /// Posts `post` as the account, exactly once across attempts: on
     /// [`Attempt::AfterAmbiguous`] an earlier attempt that went through is found and returned
     /// (with `recovered` set) instead of posting again. A failure that is certain to have
-    /// posted nothing is any error but [`SocialError::Ambiguous`].
+    /// posted nothing (by this attempt or, after an ambiguous one, by the earlier one) is
+    /// any error but [`SocialError::Ambiguous`]: an unreadable answer to the post itself, or
+    /// a check of an earlier attempt that could not be made, is `Ambiguous`; an unreadable
+    /// answer to a read made before posting is [`SocialError::Malformed`] or
+    /// [`SocialError::Unavailable`].
     async fn post(&self, post: &Outgoing, attempt: Attempt) -> Result<Posted, SocialError>;
 }

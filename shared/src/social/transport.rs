@@ -6,6 +6,11 @@
 //! the client, which turns it into a typed error. The jitter comes from the injected
 //! [`Random`], so tests see the same delays every run; the delays themselves are real
 //! sleeps, kept short in tests by the [`RetryPolicy`].
+//!
+//! Every answer body is read in chunks up to [`BODY_LIMIT`] bytes: one that declares or
+//! streams more is an error as soon as it passes the cap, so a misbehaving server cannot
+//! make a Lambda buffer an unbounded amount. Such an answer is not retried at once (it
+//! would most likely be as large again); the caller's own retry rules apply.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +19,11 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
 use crate::random::Random;
+
+/// The most bytes of one answer body sitrep reads: far above any page or post answer the
+/// platforms send (a full Mastodon page is a few hundred kilobytes), far below a Lambda's
+/// memory.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// How often and how patiently a request is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,12 +121,14 @@ pub struct Transport {
     client: reqwest::Client,
     retry: RetryPolicy,
     random: Arc<dyn Random>,
+    body_limit: usize,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
             .field("retry", &self.retry)
+            .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
     }
 }
@@ -138,7 +150,16 @@ impl Transport {
             client,
             retry,
             random,
+            body_limit: BODY_LIMIT,
         })
+    }
+
+    /// The same transport reading at most `bytes` of an answer body instead of
+    /// [`BODY_LIMIT`].
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
     }
 
     /// The underlying client, to build requests with.
@@ -156,17 +177,27 @@ impl Transport {
         let attempts = self.retry.attempts.max(1);
         let mut retry = 0;
         loop {
-            let outcome = attempt(build()).await;
+            let outcome = attempt(build(), self.body_limit).await;
             let last = retry + 1 == attempts;
             match outcome {
                 Ok(response) if !retryable(response.status) || last => return Ok(response),
-                Err(reason) if last => return Err(TransportError { attempts, reason }),
+                Err(Failure::TooLarge(reason)) => {
+                    return Err(TransportError {
+                        attempts: retry + 1,
+                        reason,
+                    });
+                }
+                Err(Failure::Lost(reason)) if last => {
+                    return Err(TransportError { attempts, reason });
+                }
                 Ok(response) => tracing::debug!(
                     status = response.status,
                     retry,
                     "platform failed; retrying after backoff"
                 ),
-                Err(reason) => tracing::debug!(%reason, retry, "no answer; retrying after backoff"),
+                Err(Failure::Lost(reason)) => {
+                    tracing::debug!(%reason, retry, "no answer; retrying after backoff");
+                }
             }
             tokio::time::sleep(self.retry.backoff(retry, self.random.as_ref())).await;
             retry += 1;
@@ -190,15 +221,15 @@ impl Transport {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    return match response.bytes().await {
+                    return match read_body(response, self.body_limit).await {
                         Ok(body) => Ok(Response {
                             status,
                             headers,
                             body,
                         }),
-                        Err(e) => Err(SendOnceError::Unknown {
-                            reason: format!("the answer ({status}) was cut off: {}", describe(&e)),
-                        }),
+                        Err(Failure::Lost(reason) | Failure::TooLarge(reason)) => {
+                            Err(SendOnceError::Unknown { reason })
+                        }
                     };
                 }
                 Err(e) if e.is_connect() => {
@@ -224,16 +255,60 @@ fn retryable(status: u16) -> bool {
     matches!(status, 500 | 502 | 503 | 504)
 }
 
-async fn attempt(request: reqwest::RequestBuilder) -> Result<Response, String> {
-    let response = request.send().await.map_err(|e| describe(&e))?;
+/// Why one attempt got no usable answer.
+enum Failure {
+    /// No answer, or one cut off mid-body: a later attempt may get it whole.
+    Lost(String),
+    /// An answer larger than the cap.
+    TooLarge(String),
+}
+
+async fn attempt(request: reqwest::RequestBuilder, limit: usize) -> Result<Response, Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Lost(describe(&e)))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| describe(&e))?;
+    let body = read_body(response, limit).await?;
     Ok(Response {
         status,
         headers,
         body,
     })
+}
+
+/// The body of `response`, chunk by chunk, failing as soon as it declares or passes `limit`
+/// bytes: never more than the limit (and one chunk) is held.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, Failure> {
+    let status = response.status().as_u16();
+    let too_large = || {
+        Failure::TooLarge(format!(
+            "the answer ({status}) is larger than the {limit}-byte cap"
+        ))
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if usize::try_from(declared).map_or(true, |declared| declared > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(Bytes::from(body)),
+            Err(e) => {
+                return Err(Failure::Lost(format!(
+                    "the answer ({status}) was cut off: {}",
+                    describe(&e)
+                )));
+            }
+        }
+    }
 }
 
 /// The error and its causes in one line: reqwest's own message alone says only "error

@@ -10,7 +10,12 @@
 //! Posting is `POST /2/tweets`, which has no idempotency key: the request is sent at most
 //! once ([`Transport::send_once`]), and any doubt whether X took it (a lost answer, a 5xx)
 //! is [`SocialError::Ambiguous`]. The next attempt ([`Attempt::AfterAmbiguous`]) first reads
-//! the account's own recent posts (`GET /2/users/{id}/tweets`) for the earlier one.
+//! the account's own recent posts (`GET /2/users/{id}/tweets`) for the earlier one; if that
+//! check cannot be made (X unreachable, an unreadable page, a rate limit), the post stays
+//! ambiguous rather than being sent again. Only X's refusal in its own words ends a post:
+//! an unreadable answer to the post itself (cut off, not JSON, a status X does not send) is
+//! ambiguous, and an unreadable refusal (a 4xx whose body is not X's) is
+//! [`SocialError::Malformed`], tried again later.
 //!
 //! - [`wire`]: the JSON and header shapes, parsed from bytes.
 //! - [`oauth1`]: request signing for user context.
@@ -25,7 +30,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 
@@ -34,7 +39,7 @@ use self::wire::{CreateReply, CreateRequest, MentionsPage, Post, XError};
 use super::transport::{Response, SendOnceError, Transport};
 use super::{
     Attempt, Author, Mention, MentionKind, Outgoing, Page, Paging, Platform, Posted, RateLimit,
-    SocialClient, SocialError,
+    SocialClient, SocialError, timestamp,
 };
 use crate::clock::Clock;
 use crate::random::Random;
@@ -250,6 +255,14 @@ impl XClient {
                 },
             })?;
         let (rate_limit, reset) = limits(&response);
+        if !matches!(response.status, 200..=299 | 400..=599) {
+            // A redirect or an informational status: X documents neither for a post, and
+            // neither says whether it was taken.
+            return Err(SocialError::Ambiguous {
+                platform,
+                detail: format!("X answered the post with HTTP {}", response.status),
+            });
+        }
         match wire::parse_created(response.status, &response.body, reset) {
             Ok(created) => {
                 if !created.partial_errors.is_empty() {
@@ -297,6 +310,7 @@ impl XClient {
             .unwrap_or(post.decided_at)
             .to_rfc3339_opts(SecondsFormat::Secs, true);
         let mut token: Option<String> = None;
+        let mut seen: Vec<String> = Vec::new();
         for _ in 0..LOOKUP_PAGES {
             let mut url = self.endpoint(&format!("2/users/{}/tweets", self.user_id))?;
             {
@@ -323,7 +337,17 @@ impl XClient {
                 }));
             }
             match page.next_token {
-                Some(next) => token = Some(next),
+                // A token handed out before would read the same pages again.
+                Some(next) if seen.contains(&next) => {
+                    tracing::warn!(
+                        "X repeated a pagination token of the account's posts; stopping the search"
+                    );
+                    return Ok(None);
+                }
+                Some(next) => {
+                    seen.push(next.clone());
+                    token = Some(next);
+                }
                 None => return Ok(None),
             }
         }
@@ -363,7 +387,7 @@ impl SocialClient for XClient {
             }
         };
         if attempt == Attempt::AfterAmbiguous
-            && let Some(found) = self.earlier(post).await?
+            && let Some(found) = self.earlier(post).await.map_err(still_ambiguous)?
         {
             tracing::info!(id = %found.id, "the earlier attempt had posted; not posting again");
             return Ok(found);
@@ -429,6 +453,18 @@ fn distinct_except<'a>(ids: impl Iterator<Item = &'a str>, except: [&str; 2]) ->
     kept
 }
 
+/// An error met while checking whether an earlier ambiguous attempt went through: the
+/// question is still open, so the post is still ambiguous, whatever the error.
+fn still_ambiguous(error: SocialError) -> SocialError {
+    match error {
+        SocialError::Ambiguous { .. } => error,
+        other => SocialError::Ambiguous {
+            platform: Platform::X,
+            detail: format!("the earlier attempt could not be checked: {other}"),
+        },
+    }
+}
+
 /// A parsed X page in sitrep's terms, for the account `own_id`.
 fn page_of(parsed: MentionsPage, rate_limit: Option<RateLimit>, own_id: &str) -> Page {
     let mentions = parsed
@@ -445,6 +481,7 @@ fn page_of(parsed: MentionsPage, rate_limit: Option<RateLimit>, own_id: &str) ->
             .partial_errors
             .iter()
             .map(wire::Problem::summary)
+            .chain(parsed.skipped.iter().cloned())
             .collect(),
     }
 }
@@ -507,7 +544,7 @@ pub fn snowflake_time(id: &str) -> Option<DateTime<Utc>> {
     const X_EPOCH_MS: i64 = 1_288_834_974_657;
     let id: u64 = id.parse().ok()?;
     let ms = i64::try_from(id >> 22).ok()?.checked_add(X_EPOCH_MS)?;
-    Utc.timestamp_millis_opt(ms).single()
+    timestamp::from_unix_millis(ms)
 }
 
 fn social_error(error: XError) -> SocialError {

@@ -8,16 +8,20 @@
 //! (`{"errors":[{"code":88,…}]}`) and in the v2 shape (`{"title":"Too Many Requests",…}`),
 //! and `usage-capped`. X's OpenAPI document renamed `tweets` to `posts` between versions
 //! 2.159 and 2.167 (`includes.posts`, `referenced_posts`), so both spellings are accepted.
-//! Malformed bytes are an error for that call, never a panic.
+//! Malformed bytes are an error for that call, never a panic; one post, user or problem of
+//! the wrong shape (a missing `id`, a `created_at` outside [`timestamp`]'s range) is
+//! skipped and named in [`MentionsPage::skipped`], and the rest of the page is kept.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use regex::Regex;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::social::RateLimit;
+use crate::social::{RateLimit, clipped, timestamp};
 
 /// One post of the mentions timeline, with what sitrep needs of it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -29,8 +33,8 @@ pub struct Post {
     /// Its author's user id.
     #[serde(default)]
     pub author_id: Option<String>,
-    /// When it was posted.
-    #[serde(default)]
+    /// When it was posted (within [`timestamp`]'s range, or the post is unreadable).
+    #[serde(default, deserialize_with = "timestamp::deserialize_option")]
     pub created_at: Option<DateTime<Utc>>,
     /// The conversation (thread) it belongs to.
     #[serde(default)]
@@ -166,6 +170,8 @@ pub struct MentionsPage {
     pub next_token: Option<String>,
     /// Partial errors X returned beside the data (e.g. a referenced post that was deleted).
     pub partial_errors: Vec<Problem>,
+    /// Why each post, user or problem that could not be read was skipped.
+    pub skipped: Vec<String>,
 }
 
 /// Why a call to X failed.
@@ -249,27 +255,28 @@ pub fn rate_limit_reset<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<
 }
 
 fn reset_time(unix_seconds: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_opt(unix_seconds, 0).single()
+    timestamp::from_unix_seconds(unix_seconds)
 }
 
+// The lists are raw, so that one item of the wrong shape is skipped, not the page.
 #[derive(Deserialize)]
 struct RawPage {
     #[serde(default)]
-    data: Vec<Post>,
+    data: Vec<Value>,
     #[serde(default)]
     includes: RawIncludes,
     #[serde(default)]
     meta: RawMeta,
     #[serde(default)]
-    errors: Vec<Problem>,
+    errors: Vec<Value>,
 }
 
 #[derive(Deserialize, Default)]
 struct RawIncludes {
     #[serde(default)]
-    users: Vec<User>,
+    users: Vec<Value>,
     #[serde(default, alias = "posts")]
-    tweets: Vec<Post>,
+    tweets: Vec<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -309,26 +316,43 @@ pub fn parse_mentions(
             status,
             reason: e.to_string(),
         })?;
+        let mut skipped = Vec::new();
+        let posts: Vec<Post> = items(raw.data, "post", &mut skipped);
+        let users: Vec<User> = items(raw.includes.users, "included user", &mut skipped);
+        let referenced: Vec<Post> = items(raw.includes.tweets, "included post", &mut skipped);
         return Ok(MentionsPage {
-            posts: raw.data,
-            users: raw
-                .includes
-                .users
-                .into_iter()
-                .map(|u| (u.id.clone(), u))
-                .collect(),
-            referenced: raw
-                .includes
-                .tweets
-                .into_iter()
-                .map(|p| (p.id.clone(), p))
-                .collect(),
+            posts,
+            users: users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            referenced: referenced.into_iter().map(|p| (p.id.clone(), p)).collect(),
             newest_id: raw.meta.newest_id,
-            next_token: raw.meta.next_token,
-            partial_errors: raw.errors,
+            // An empty token would start the timeline over from the newest page.
+            next_token: raw.meta.next_token.filter(|t| !t.is_empty()),
+            partial_errors: items(raw.errors, "problem", &mut skipped),
+            skipped,
         });
     }
     Err(failure(status, body, reset))
+}
+
+/// Every value of `raw` that reads as a `T`; each one that does not is named in `skipped`.
+fn items<T: DeserializeOwned>(raw: Vec<Value>, what: &str, skipped: &mut Vec<String>) -> Vec<T> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(index, value)| {
+            let id = value
+                .get("id")
+                .and_then(Value::as_str)
+                .map(|id| format!(" {id}"))
+                .unwrap_or_default();
+            // serde would also read a struct from an array; X only ever sends objects.
+            let read = match value {
+                Value::Object(_) => serde_json::from_value(value).map_err(|e| e.to_string()),
+                _ => Err("not a JSON object".to_owned()),
+            };
+            read.map_err(|e| skipped.push(clipped(format!("{what} {index}{id} skipped: {e}"))))
+                .ok()
+        })
+        .collect()
 }
 
 /// The error a failed call's `status` and `body` amount to.
@@ -462,6 +486,7 @@ pub fn same_text(sent: &str, posted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     /// A page of mentions as X sends it: two posts, their authors, a replied-to post, and
     /// a partial error for a deleted one.
@@ -581,6 +606,71 @@ mod tests {
             parse_mentions(400, b"not json", None),
             Err(XError::Malformed { status: 400, .. })
         ));
+    }
+
+    #[test]
+    fn malformed_posts_are_skipped_beside_the_good_ones() {
+        let post = |id: &str, created_at: &str| {
+            format!(
+                r#"{{"id": "{id}", "text": "@acme down?", "author_id": "7", "created_at": "{created_at}"}}"#
+            )
+        };
+        let good = [
+            post("1860000000000000003", "2026-11-23T10:02:11.000Z"),
+            post("1860000000000000001", "2026-11-23T10:00:00.000Z"),
+        ];
+        for broken in [
+            post("1860000000000000002", "+262142-11-23T10:00:00.000Z"),
+            post("1860000000000000002", "-262143-11-23T10:00:00.000Z"),
+            post("1860000000000000002", "2201-01-01T00:00:00.000Z"),
+            post("1860000000000000002", "1999-12-31T23:59:59.000Z"),
+            post("1860000000000000002", "soon"),
+            r#"{"id": "1860000000000000002"}"#.to_owned(),
+            r#"{"id": 1860000000000000002, "text": "numeric id"}"#.to_owned(),
+            r#"{"text": "no id"}"#.to_owned(),
+            r#"{"id": "1860000000000000002", "text": "x", "referenced_tweets": 5}"#.to_owned(),
+            "7".to_owned(),
+            "null".to_owned(),
+            r#"["1860000000000000002", "an array, not a post"]"#.to_owned(),
+        ] {
+            let body = format!(
+                r#"{{"data": [{}, {broken}, {}],
+                    "includes": {{"users": [{{"id": "7", "username": "dev"}}, {{"id": 8}}],
+                                  "tweets": [{broken}]}},
+                    "meta": {{"newest_id": "1860000000000000003"}}}}"#,
+                good[0], good[1]
+            );
+            let page = parse_mentions(200, body.as_bytes(), None).unwrap();
+            let ids: Vec<&str> = page.posts.iter().map(|p| p.id.as_str()).collect();
+            assert_eq!(
+                ids,
+                ["1860000000000000003", "1860000000000000001"],
+                "{broken}"
+            );
+            assert_eq!(page.users.len(), 1);
+            assert!(page.referenced.is_empty());
+            assert_eq!(page.skipped.len(), 3, "{broken}: {:?}", page.skipped);
+            assert!(page.skipped[0].starts_with("post 1"), "{:?}", page.skipped);
+            assert_eq!(page.newest_id.as_deref(), Some("1860000000000000003"));
+        }
+    }
+
+    #[test]
+    fn implausible_reset_headers_are_ignored() {
+        for reset in [
+            "8210266876799",
+            "-8334632851200",
+            "0",
+            "9223372036854775807",
+        ] {
+            let headers = HashMap::from([
+                ("x-rate-limit-limit", "300"),
+                ("x-rate-limit-remaining", "0"),
+                ("x-rate-limit-reset", reset),
+            ]);
+            assert_eq!(rate_limit(|name| headers.get(name).copied()), None);
+            assert_eq!(rate_limit_reset(|name| headers.get(name).copied()), None);
+        }
     }
 
     #[test]
