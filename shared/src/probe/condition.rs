@@ -28,6 +28,14 @@
 //! quoted string a backslash not followed by `"` or `\` is kept as written, so regular
 //! expressions such as `"^\d+$"` read naturally.
 //!
+//! Conditions look like Gatus's, and Gatus reads more into a value than text. So a bare
+//! value written like a function call (`pat(*john*)`, `any(200,429)`, any `name(`), like a
+//! placeholder (`[BODY].id`, `[CONTEXT].x`) or like a number in another notation (`0x1F`,
+//! `0755`, `1_000`, `.5`) is refused, naming it, rather than compared as its letters: read as
+//! text, `!= pat(*error*)` would always hold. Quoted, such a value is plain text. Gatus's
+//! placeholders `[IP]`, `[DOMAIN_EXPIRATION]` and `[CONTEXT]` and its `has(...)` are refused
+//! by name too.
+//!
 //! Whatever the placeholder's type makes nonsensical (`[STATUS] contains x`,
 //! `[STATUS] < "abc"`) is rejected when parsing; what depends on the response (a JSON field
 //! that turns out to be text where a number was expected) fails the condition with a reason.
@@ -52,6 +60,20 @@ const PLACEHOLDERS: [&str; 8] = [
     "CERT_DAYS_LEFT",
     "CERTIFICATE_EXPIRATION",
     "DNS_RCODE",
+];
+
+/// Gatus placeholders sitrep does not have, with why; they are refused by name so a
+/// condition brought from Gatus says what is missing rather than "unknown placeholder".
+const FOREIGN_PLACEHOLDERS: [(&str, &str); 3] = [
+    (
+        "IP",
+        "sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+    ),
+    (
+        "DOMAIN_EXPIRATION",
+        "sitrep does not look up domain registrations",
+    ),
+    ("CONTEXT", "sitrep has no suites whose checks share values"),
 ];
 
 /// The operators, as error messages list them.
@@ -916,6 +938,9 @@ fn parse_condition(text: &str) -> Result<(Subject, Operator, Literal), Condition
     let subject = parse_subject(&mut lexer)?;
     let (operator, operator_column) = parse_operator(&mut lexer)?;
     check_operator(&subject, operator, operator_column)?;
+    if operator != Operator::Matches {
+        refuse_call_or_placeholder(&mut lexer)?;
+    }
     let raw = lexer.value()?.ok_or_else(|| {
         syntax_error(
             lexer.column(),
@@ -955,10 +980,7 @@ fn parse_subject(lexer: &mut Lexer) -> Result<Subject, ConditionSyntaxError> {
                 ));
             }
             if word != "len" {
-                return Err(syntax_error(
-                    token.column,
-                    format!("unknown function `{word}`; the only function is len(...)"),
-                ));
+                return Err(function_refusal(word, token.column, false));
             }
             lexer.pos += 1;
             parse_len(lexer)
@@ -1099,6 +1121,14 @@ fn parse_header_name(lexer: &mut Lexer) -> Result<Subject, ConditionSyntaxError>
 }
 
 fn unknown_placeholder(token: &Token) -> ConditionSyntaxError {
+    if let TokenKind::Placeholder(name) = &token.kind
+        && let Some((_, why)) = foreign_placeholder(name)
+    {
+        return syntax_error(
+            token.column,
+            format!("`{}` is not supported: {why}", token.text),
+        );
+    }
     let known = PLACEHOLDERS
         .iter()
         .map(|name| format!("[{name}]"))
@@ -1111,6 +1141,127 @@ fn unknown_placeholder(token: &Token) -> ConditionSyntaxError {
         message.push_str(&format!("; did you mean [{suggestion}]?"));
     }
     syntax_error(token.column, message)
+}
+
+fn foreign_placeholder(name: &str) -> Option<(&'static str, &'static str)> {
+    let upper = name.to_ascii_uppercase();
+    FOREIGN_PLACEHOLDERS
+        .iter()
+        .find(|(foreign, _)| *foreign == upper)
+        .copied()
+}
+
+/// Refuses a function call, naming it: Gatus's `pat(...)`, `any(...)` and `has(...)`, or
+/// anything else written `name(`. `in_value` when it stands where a value belongs, where
+/// reading it as text would silently compare with the letters `pat(*john*)`.
+fn function_refusal(name: &str, column: usize, in_value: bool) -> ConditionSyntaxError {
+    let mut message = match name {
+        "pat" => "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression".to_owned(),
+        "any" => "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`".to_owned(),
+        "has" => "`has(...)` is not supported; a condition cannot test whether a JSON path is present".to_owned(),
+        "len" if in_value => "`len(...)` can only be on the left, like `len([BODY].items) > 0`".to_owned(),
+        other if in_value => format!("`{other}(...)` looks like a function call, but a value cannot call functions"),
+        other => format!("unknown function `{other}`; the only function is len(...)"),
+    };
+    if in_value {
+        message.push_str("; to compare with that exact text, put it in double quotes");
+    }
+    syntax_error(column, message)
+}
+
+/// Refuses a value that is written like a function call or a placeholder, before the value
+/// is read as text. Not for `matches`, whose value is a regular expression such as `ab(c)?`.
+fn refuse_call_or_placeholder(lexer: &mut Lexer) -> Result<(), ConditionSyntaxError> {
+    lexer.skip_whitespace();
+    let column = lexer.column();
+    let rest = &lexer.chars[lexer.pos..];
+    let name_length = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+        .count();
+    let name: String = rest[..name_length].iter().collect();
+    let starts_like_a_name = rest
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_');
+    if starts_like_a_name && rest.get(name_length) == Some(&'(') {
+        return Err(function_refusal(&name, column, true));
+    }
+    if rest.first() == Some(&'[') {
+        let inner_length = rest[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .count();
+        let inner: String = rest[1..=inner_length].iter().collect();
+        let is_index = inner.chars().all(|c| c.is_ascii_digit());
+        if !is_index && rest.get(inner_length + 1) == Some(&']') {
+            let upper = inner.to_ascii_uppercase();
+            let known =
+                PLACEHOLDERS.contains(&upper.as_str()) || foreign_placeholder(&upper).is_some();
+            let what = if known { "is" } else { "looks like" };
+            return Err(syntax_error(
+                column,
+                format!(
+                    "`[{inner}]` {what} a placeholder, and comparing two placeholders is not supported; write a value, or quote it to mean the text"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why a bare value written like a number is not one sitrep reads: it would otherwise be
+/// compared as text, where other tools (Gatus among them) read a number.
+fn foreign_number(text: &str) -> Option<String> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let digits_in = |s: &str, radix: u32| {
+        !s.is_empty()
+            && s.chars().all(|c| c == '_' || c.is_digit(radix))
+            && s.chars().any(|c| c != '_')
+    };
+    let based =
+        unsigned
+            .get(..2)
+            .zip(unsigned.get(2..))
+            .and_then(|(prefix, digits)| match prefix {
+                "0x" | "0X" if digits_in(digits, 16) => Some("a hexadecimal"),
+                "0o" | "0O" if digits_in(digits, 8) => Some("an octal"),
+                "0b" | "0B" if digits_in(digits, 2) => Some("a binary"),
+                _ => None,
+            });
+    if let Some(kind) = based {
+        return Some(format!(
+            "`{text}` is {kind} number, which conditions do not read; write it in decimal"
+        ));
+    }
+    if digits_in(unsigned, 10) && unsigned.contains('_') {
+        return Some(format!(
+            "`{text}` has digit separators; write {}",
+            text.replace('_', "")
+        ));
+    }
+    if unsigned.len() > 1 && unsigned.starts_with('0') && digits_in(unsigned, 10) {
+        return Some(format!(
+            "`{text}` starts with 0, which some tools read as an octal number; write it without the leading zero"
+        ));
+    }
+    let sign = &text[..text.len() - unsigned.len()];
+    if let Some(fraction) = unsigned.strip_prefix('.')
+        && digits_in(fraction, 10)
+        && !fraction.contains('_')
+    {
+        return Some(format!(
+            "`{text}` needs a digit before the point; write {sign}0.{fraction}"
+        ));
+    }
+    if let Some(whole) = unsigned.strip_suffix('.')
+        && digits_in(whole, 10)
+        && !whole.contains('_')
+    {
+        return Some(format!(
+            "`{text}` needs a digit after the point; write {sign}{whole}"
+        ));
+    }
+    None
 }
 
 fn closest_placeholder(name: &str) -> Option<&'static str> {
@@ -1234,14 +1385,11 @@ fn parse_literal(
         ));
     }
     if !raw.quoted
-        && raw.text.starts_with('[')
-        && PLACEHOLDERS
-            .iter()
-            .any(|name| raw.text.starts_with(&format!("[{name}]")))
+        && let Some(problem) = foreign_number(&raw.text)
     {
         return Err(syntax_error(
             column,
-            "comparing two placeholders is not supported; write a value, or quote it to mean the text",
+            format!("{problem}, or put it in double quotes to compare with that exact text"),
         ));
     }
     let literal = if raw.quoted {
@@ -1707,6 +1855,9 @@ fn quote(text: &str) -> String {
 }
 
 #[cfg(test)]
+mod gatus_cases;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
@@ -2111,6 +2262,225 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn function_calls_as_values_are_refused_by_name() {
+        let quote_hint = "; to compare with that exact text, put it in double quotes";
+        let cases = [
+            (
+                "[BODY] == pat(*john*)",
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+            (
+                "[BODY].name != pat(*error*)",
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+            (
+                "[STATUS] == any(200,429)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[BODY].name == any(john, jane)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[BODY] == has([BODY].x)",
+                "`has(...)` is not supported; a condition cannot test whether a JSON path is present",
+            ),
+            (
+                "[BODY].n == len([BODY].items)",
+                "`len(...)` can only be on the left, like `len([BODY].items) > 0`",
+            ),
+            (
+                "[HEADER].x == lower(ABC)",
+                "`lower(...)` looks like a function call, but a value cannot call functions",
+            ),
+            (
+                "[DNS_RCODE] != any(NXDOMAIN,SERVFAIL)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[RESPONSE_TIME] < max(1s)",
+                "`max(...)` looks like a function call, but a value cannot call functions",
+            ),
+            (
+                r#"[BODY] == pat(*<div id="user">*)"#,
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+        ];
+        for (text, message) in cases {
+            let e = error(text);
+            assert_eq!(e.message, format!("{message}{quote_hint}"), "{text}");
+            // The column of the function's name, the value's first character.
+            let call = text.find('(').expect("a call");
+            let name = text[..call].rfind(' ').expect("a space before the value") + 2;
+            assert_eq!(e.column, name, "{text}");
+        }
+        // Quoted, the same letters are plain text; after `matches`, a regular expression.
+        assert!(passes(
+            r#"[BODY] == "pat(*john*)""#,
+            &http(200, "pat(*john*)")
+        ));
+        assert!(!passes(r#"[BODY] == "pat(*john*)""#, &http(200, "john")));
+        assert!(passes("[BODY] matches error(s)?", &http(200, "errors")));
+        assert!(passes("[BODY] contains \"f(x)\"", &http(200, "f(x) = 1")));
+    }
+
+    #[test]
+    fn functions_on_the_left_are_refused_by_name() {
+        assert_eq!(
+            error("has([BODY].errors) == false").message,
+            "`has(...)` is not supported; a condition cannot test whether a JSON path is present"
+        );
+        assert!(
+            error("pat(4*) == [STATUS]")
+                .message
+                .starts_with("`pat(...)` (a wildcard pattern) is not supported")
+        );
+        assert!(
+            error("any(200, 429) == [STATUS]")
+                .message
+                .starts_with("`any(...)` (one of several values) is not supported")
+        );
+        assert_eq!(
+            error("size([BODY]) > 1").message,
+            "unknown function `size`; the only function is len(...)"
+        );
+    }
+
+    #[test]
+    fn gatus_placeholders_sitrep_lacks_are_refused_by_name() {
+        let cases = [
+            (
+                "[IP] == 127.0.0.1",
+                1,
+                "`[IP]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+            (
+                "[ip] == 127.0.0.1",
+                1,
+                "`[ip]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+            (
+                "[DOMAIN_EXPIRATION] > 720h",
+                1,
+                "`[DOMAIN_EXPIRATION]` is not supported: sitrep does not look up domain registrations",
+            ),
+            (
+                "[CONTEXT].user_id == 1",
+                1,
+                "`[CONTEXT]` is not supported: sitrep has no suites whose checks share values",
+            ),
+            (
+                "len([IP]) > 0",
+                5,
+                "`[IP]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+        ];
+        for (text, column, message) in cases {
+            let e = error(text);
+            assert_eq!((e.column, e.message.as_str()), (column, message), "{text}");
+        }
+    }
+
+    #[test]
+    fn placeholders_as_values_are_refused_by_name() {
+        let cases = [
+            ("[BODY] == [BODY]", "`[BODY]` is a placeholder"),
+            ("[STATUS] == [BODY].status", "`[BODY]` is a placeholder"),
+            ("[BODY].a != [BODY].b", "`[BODY]` is a placeholder"),
+            (
+                "[BODY] == [CONTEXT].user_id",
+                "`[CONTEXT]` is a placeholder",
+            ),
+            ("[STATUS] == [IP]", "`[IP]` is a placeholder"),
+            ("[BODY] == [status]", "`[status]` is a placeholder"),
+            ("[BODY] contains [FOO]", "`[FOO]` looks like a placeholder"),
+        ];
+        for (text, start) in cases {
+            let e = error(text);
+            assert_eq!(
+                e.message,
+                format!(
+                    "{start}, and comparing two placeholders is not supported; write a value, or quote it to mean the text"
+                ),
+                "{text}"
+            );
+        }
+        // An index in brackets is not a placeholder; quoted, a placeholder is text.
+        assert!(passes("[BODY] == [0]", &http(200, "[0]")));
+        assert!(passes(
+            r#"[BODY] contains "[BODY]""#,
+            &http(200, "a [BODY] b")
+        ));
+    }
+
+    #[test]
+    fn numbers_in_other_notations_are_refused() {
+        let hint = ", or put it in double quotes to compare with that exact text";
+        let cases = [
+            (
+                "[BODY].data == 0x1",
+                "`0x1` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY] == -0XfF",
+                "`-0XfF` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY].data == 0o2",
+                "`0o2` is an octal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY].data == 0b10",
+                "`0b10` is a binary number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[STATUS] == 0xC8",
+                "`0xC8` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            ("[BODY] > 1_000", "`1_000` has digit separators; write 1000"),
+            (
+                "[BODY].mode == 0755",
+                "`0755` starts with 0, which some tools read as an octal number; write it without the leading zero",
+            ),
+            (
+                "[BODY].x < .5",
+                "`.5` needs a digit before the point; write 0.5",
+            ),
+            (
+                "[BODY].x == -.5",
+                "`-.5` needs a digit before the point; write -0.5",
+            ),
+            (
+                "[RESPONSE_TIME] < 5.",
+                "`5.` needs a digit after the point; write 5",
+            ),
+        ];
+        for (text, message) in cases {
+            let e = error(text);
+            assert_eq!(e.message, format!("{message}{hint}"), "{text}");
+        }
+        // What is plainly a number, a duration or text stays so.
+        for text in [
+            "[BODY] == 0",
+            "[BODY] == -0",
+            "[BODY] == 0.5",
+            "[BODY] == 127.0.0.1",
+            "[BODY] == 0xZ",
+            "[BODY] == 0x",
+            "[BODY] == 2024-01-01",
+            "[RESPONSE_TIME] < 0500ms",
+            "[BODY] == \"0x1\"",
+            "[BODY] matches 0x1",
+        ] {
+            parse(text);
+        }
+        assert!(passes(
+            r#"[BODY].data == "0x1""#,
+            &http(200, r#"{"data":"0x1"}"#)
+        ));
     }
 
     #[test]
