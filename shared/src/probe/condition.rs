@@ -1964,6 +1964,9 @@ fn quote(text: &str) -> String {
 mod gatus_cases;
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
