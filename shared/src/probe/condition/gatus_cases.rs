@@ -127,7 +127,7 @@ const HTML_JOHN: &str = r#"<!DOCTYPE html><html lang="en"><head><meta http-equiv
 const HTML_JANE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8" /></head><body><div id="user">jane.doe</div></body></html>"#;
 const ARTICLE: &str = "{\n  \"article\": {\n    \"id\": 123,\n    \"title\": \"Hello, world!\",\n    \"author\": \"John Doe\",\n    \"tags\": [\"hello\", \"world\"],\n    \"content\": \"I really like Gatus!\"\n  }\n}";
 
-/// `TestCondition_evaluate`, in its order; the last few are the forms the brief measured.
+/// `TestCondition_evaluate`, in its order, then three forms of its functions it does not test.
 const EVALUATE: &[Case] = &[
     case(
         "ip",
