@@ -928,6 +928,35 @@ fn an_unknown_placeholder_suggests_the_closest() {
 }
 
 #[test]
+fn gatus_functions_and_placeholders_are_refused_where_they_are_written() {
+    // Read as text, `== pat(*john*)` would always fail and `!= pat(*error*)` always pass.
+    let text = format!(
+        "{VALID}conditions = [\n  \"[STATUS] == 200\",\n  \"[BODY] != pat(*error*)\",\n  \"[BODY].name == any(john,jane)\",\n  \"[IP] == 10.0.0.1\",\n]\n"
+    );
+    let list = errors(&text);
+    assert_eq!(list.len(), 3, "{list:#?}");
+    assert_error(
+        &list[0],
+        "checks[0].conditions[1]",
+        position_of(&text, "pat("),
+        "`[BODY] != pat(*error*)`: `pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression; to compare with that exact text, put it in double quotes (column 11 of the condition)",
+    );
+    assert_eq!(list[0].line, 20);
+    assert_error(
+        &list[1],
+        "checks[0].conditions[2]",
+        position_of(&text, "any("),
+        "`[BODY].name == any(john,jane)`: `any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`; to compare with that exact text, put it in double quotes (column 16 of the condition)",
+    );
+    assert_error(
+        &list[2],
+        "checks[0].conditions[3]",
+        position_of(&text, "[IP]"),
+        "`[IP] == 10.0.0.1`: `[IP]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers (column 1 of the condition)",
+    );
+}
+
+#[test]
 fn a_placeholder_that_does_not_fit_the_kind_is_an_error() {
     let cases = [
         (

@@ -54,7 +54,86 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::Config as ProptestConfig;
+
     use super::*;
+
+    /// Each unit with its length in milliseconds, largest first.
+    const UNITS: [(&str, u64); 5] = [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+
+    /// Writes milliseconds as the config would, largest unit first (`1d2h30m`), so that
+    /// parsing it must give them back.
+    fn write_millis(mut millis: u64) -> String {
+        let mut text = String::new();
+        for (unit, scale) in UNITS {
+            if millis >= scale {
+                text.push_str(&format!("{}{unit}", millis / scale));
+                millis %= scale;
+            }
+        }
+        if text.is_empty() {
+            text.push_str("0ms");
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_text_parses_or_explains(
+            text in prop_oneof![any::<String>(), "[0-9a-zé .+-]{0,12}"],
+        ) {
+            if let Err(message) = parse_duration(&text) {
+                prop_assert!(!message.is_empty());
+            }
+        }
+
+        #[test]
+        fn written_durations_read_back(millis in prop_oneof![0u64..100_000_000, any::<u64>()]) {
+            let text = write_millis(millis);
+            prop_assert_eq!(parse_duration(&text), Ok(Duration::from_millis(millis)), "{}", text);
+        }
+
+        #[test]
+        fn parts_add_up_or_are_too_large(
+            parts in prop::collection::vec(
+                (prop_oneof![0u64..10_000, any::<u64>()], prop::sample::select(UNITS.to_vec())),
+                1..5,
+            ),
+            spaced in any::<bool>(),
+        ) {
+            let text = parts
+                .iter()
+                .map(|(amount, (unit, _))| format!("{amount}{unit}"))
+                .collect::<Vec<_>>()
+                .join(if spaced { " " } else { "" });
+            let mut total: u128 = 0;
+            let mut too_large = false;
+            for (amount, (_, scale)) in &parts {
+                match amount.checked_mul(*scale) {
+                    Some(part) => total += u128::from(part),
+                    None => too_large = true,
+                }
+            }
+            let parsed = parse_duration(&text);
+            if too_large {
+                prop_assert!(parsed.as_ref().is_err_and(|e| e.contains("too large")), "{:?}", parsed);
+            } else {
+                let seconds = u64::try_from(total / 1_000).expect("five parts fit");
+                let millis = u64::try_from(total % 1_000).expect("below 1000");
+                let expected = Duration::from_secs(seconds) + Duration::from_millis(millis);
+                prop_assert_eq!(parsed, Ok(expected), "{}", text);
+            }
+        }
+    }
 
     #[test]
     fn parses_every_unit_and_combinations() {

@@ -22,23 +22,37 @@
 //! string     := '"' ( '\"' | '\\' | any other character )* '"'
 //! ```
 //!
-//! A bare value is read as a number (`200`, `-1`, `2.5`), a boolean (`true`, `false`), a
+//! A bare value is read as a number (`200`, `-1`, `2.5`, `1e3`), a boolean (`true`, `false`), a
 //! duration (`500ms`, `10s`, `5m`, `48h`, `14d`, only after `[RESPONSE_TIME]` and
 //! `[CERTIFICATE_EXPIRATION]`) or otherwise as text (`NOERROR`, `127.0.0.1`). Inside a
 //! quoted string a backslash not followed by `"` or `\` is kept as written, so regular
 //! expressions such as `"^\d+$"` read naturally.
+//!
+//! Numbers compare exactly, as the decimals they are written as, never rounded through
+//! `f64`: a JSON body is read one level at a time along the path, so the number found keeps
+//! its text, and `[BODY].id == 9007199254740993` does not hold for `9007199254740992`.
+//!
+//! Conditions look like Gatus's, and Gatus reads more into a value than text. So a bare
+//! value written like a function call (`pat(*john*)`, `any(200,429)`, any `name(`), like a
+//! placeholder (`[BODY].id`, `[CONTEXT].x`) or like a number in another notation (`0x1F`,
+//! `0755`, `1_000`, `.5`) is refused, naming it, rather than compared as its letters: read as
+//! text, `!= pat(*error*)` would always hold. Quoted, such a value is plain text. Gatus's
+//! placeholders `[IP]`, `[DOMAIN_EXPIRATION]` and `[CONTEXT]` and its `has(...)` are refused
+//! by name too.
 //!
 //! Whatever the placeholder's type makes nonsensical (`[STATUS] contains x`,
 //! `[STATUS] < "abc"`) is rejected when parsing; what depends on the response (a JSON field
 //! that turns out to be text where a number was expected) fails the condition with a reason.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
-use serde_json::Value as Json;
+use serde_json::value::RawValue as RawJson;
 
+use super::decimal::Decimal;
 use super::observation::Observation;
 use crate::config::CheckKind;
 
@@ -52,6 +66,20 @@ const PLACEHOLDERS: [&str; 8] = [
     "CERT_DAYS_LEFT",
     "CERTIFICATE_EXPIRATION",
     "DNS_RCODE",
+];
+
+/// Gatus placeholders sitrep does not have, with why; they are refused by name so a
+/// condition brought from Gatus says what is missing rather than "unknown placeholder".
+const FOREIGN_PLACEHOLDERS: [(&str, &str); 3] = [
+    (
+        "IP",
+        "sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+    ),
+    (
+        "DOMAIN_EXPIRATION",
+        "sitrep does not look up domain registrations",
+    ),
+    ("CONTEXT", "sitrep has no suites whose checks share values"),
 ];
 
 /// The operators, as error messages list them.
@@ -205,8 +233,8 @@ impl Condition {
     /// `[CONNECTED] == true`; dns `[DNS_RCODE] == NOERROR`; tls `[CERT_DAYS_LEFT] > 14`.
     pub fn defaults_for(kind: CheckKind) -> Vec<Condition> {
         // Built directly rather than parsed, so a default can never fail to exist.
-        let number = |value: f64, text: &str| Literal::Number {
-            value,
+        let number = |value: i128, text: &str| Literal::Number {
+            value: Decimal::from_integer(value),
             text: text.to_owned(),
         };
         let condition = match kind {
@@ -214,7 +242,7 @@ impl Condition {
                 source: "[STATUS] < 400".to_owned(),
                 subject: Subject::Status,
                 operator: Operator::Lt,
-                value: number(400.0, "400"),
+                value: number(400, "400"),
             },
             CheckKind::Tcp => Condition {
                 source: "[CONNECTED] == true".to_owned(),
@@ -235,7 +263,7 @@ impl Condition {
                 source: "[CERT_DAYS_LEFT] > 14".to_owned(),
                 subject: Subject::CertDaysLeft,
                 operator: Operator::Gt,
-                value: number(14.0, "14"),
+                value: number(14, "14"),
             },
         };
         vec![condition]
@@ -267,13 +295,13 @@ impl Condition {
                 };
                 let holds = match value {
                     Literal::Pattern(re) => re.is_match(&code.to_string()),
-                    _ => compare_number(op, f64::from(code), value),
+                    _ => compare_number(op, &integer(code), value),
                 };
                 check(holds, || format!("HTTP {code} from {target}"))
             }
             Subject::ResponseTime => {
                 let millis = obs.elapsed.as_millis();
-                let holds = compare_number(op, millis as f64, value);
+                let holds = compare_number(op, &integer(millis), value);
                 let limit = match value {
                     Literal::Number { text, .. } => format!("{text} ms"),
                     other => other.to_string(),
@@ -300,14 +328,14 @@ impl Condition {
                 let not_after = certificate(obs)?;
                 let seconds = not_after.signed_duration_since(now).num_seconds();
                 let days = seconds.div_euclid(SECONDS_PER_DAY);
-                check(compare_number(op, days as f64, value), || {
+                check(compare_number(op, &integer(days), value), || {
                     format!("TLS certificate for {target} {}", expiry_in_days(seconds))
                 })
             }
             Subject::CertExpiration => {
                 let not_after = certificate(obs)?;
                 let millis = not_after.signed_duration_since(now).num_milliseconds();
-                check(compare_number(op, millis as f64, value), || {
+                check(compare_number(op, &integer(millis), value), || {
                     let span = human_span(millis.unsigned_abs());
                     let when = if millis >= 0 {
                         format!("expires in {span}")
@@ -372,7 +400,7 @@ impl Condition {
             },
             Subject::BodyPath(path) => {
                 let json = body_json(obs, path)?;
-                let Some(actual) = path.lookup(&json) else {
+                let Some(actual) = path.lookup(json) else {
                     return Err(format!("`{path}` is missing from the response"));
                 };
                 match compare_json(op, value, actual) {
@@ -395,21 +423,23 @@ impl Condition {
                     },
                     Some(path) => {
                         let json = body_json(obs, path)?;
-                        match path.lookup(&json) {
-                            None => return Err(format!("`{path}` is missing from the response")),
-                            Some(Json::Array(items)) => items.len(),
-                            Some(Json::Object(fields)) => fields.len(),
-                            Some(Json::String(text)) => text.chars().count(),
-                            Some(other) => {
+                        let Some(found) = path.lookup(json) else {
+                            return Err(format!("`{path}` is missing from the response"));
+                        };
+                        match JsonValue::of(found) {
+                            JsonValue::Array(items) => json_items(items).len(),
+                            JsonValue::Object(fields) => json_fields(fields).len(),
+                            JsonValue::String(text) => text.chars().count(),
+                            _ => {
                                 return Err(format!(
                                     "{path} is {}, which has no length",
-                                    show_json(other)
+                                    show_json(found)
                                 ));
                             }
                         }
                     }
                 };
-                check(compare_number(op, length as f64, value), || {
+                check(compare_number(op, &integer(length), value), || {
                     format!("{} is {length} (expected {op} {value})", self.subject)
                 })
             }
@@ -495,14 +525,59 @@ enum Segment {
 }
 
 impl JsonPath {
-    fn lookup<'j>(&self, json: &'j Json) -> Option<&'j Json> {
-        self.segments
-            .iter()
-            .try_fold(json, |current, segment| match segment {
-                Segment::Key(key) => current.get(key.as_str()),
-                Segment::Index(index) => current.get(*index),
-            })
+    /// The value at this path, read from the body one level at a time so that the number
+    /// found keeps the text it was written as.
+    fn lookup<'j>(&self, json: &'j RawJson) -> Option<&'j RawJson> {
+        self.segments.iter().try_fold(json, |current, segment| {
+            match (segment, JsonValue::of(current)) {
+                (Segment::Key(key), JsonValue::Object(fields)) => {
+                    json_fields(fields).remove(key.as_str())
+                }
+                (Segment::Index(index), JsonValue::Array(items)) => {
+                    json_items(items).get(*index).copied()
+                }
+                _ => None,
+            }
+        })
     }
+}
+
+/// One value of a JSON body, read one level deep: a number is the text it was written as,
+/// and an array or object is left unread until a path or comparison needs its members.
+enum JsonValue<'j> {
+    Null,
+    Bool(bool),
+    Number(&'j str),
+    String(String),
+    Array(&'j RawJson),
+    Object(&'j RawJson),
+}
+
+impl<'j> JsonValue<'j> {
+    /// `raw` is part of a body that already parsed as JSON, so its first character says
+    /// what it is.
+    fn of(raw: &'j RawJson) -> JsonValue<'j> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'{') => JsonValue::Object(raw),
+            Some(b'[') => JsonValue::Array(raw),
+            Some(b'"') => serde_json::from_str(text).map_or(JsonValue::Null, JsonValue::String),
+            Some(b't') => JsonValue::Bool(true),
+            Some(b'f') => JsonValue::Bool(false),
+            Some(b'-' | b'0'..=b'9') => JsonValue::Number(text),
+            _ => JsonValue::Null,
+        }
+    }
+}
+
+/// The items of a JSON array.
+fn json_items(array: &RawJson) -> Vec<&RawJson> {
+    serde_json::from_str(array.get()).unwrap_or_default()
+}
+
+/// The fields of a JSON object; of repeated keys the last wins, as in most JSON readers.
+fn json_fields(object: &RawJson) -> HashMap<String, &RawJson> {
+    serde_json::from_str(object.get()).unwrap_or_default()
 }
 
 impl fmt::Display for JsonPath {
@@ -588,7 +663,7 @@ impl fmt::Display for Operator {
 enum Literal {
     /// `text` is kept so reasons show the number as the user wrote it.
     Number {
-        value: f64,
+        value: Decimal,
         text: String,
     },
     Bool(bool),
@@ -916,6 +991,9 @@ fn parse_condition(text: &str) -> Result<(Subject, Operator, Literal), Condition
     let subject = parse_subject(&mut lexer)?;
     let (operator, operator_column) = parse_operator(&mut lexer)?;
     check_operator(&subject, operator, operator_column)?;
+    if operator != Operator::Matches {
+        refuse_call_or_placeholder(&mut lexer)?;
+    }
     let raw = lexer.value()?.ok_or_else(|| {
         syntax_error(
             lexer.column(),
@@ -955,10 +1033,7 @@ fn parse_subject(lexer: &mut Lexer) -> Result<Subject, ConditionSyntaxError> {
                 ));
             }
             if word != "len" {
-                return Err(syntax_error(
-                    token.column,
-                    format!("unknown function `{word}`; the only function is len(...)"),
-                ));
+                return Err(function_refusal(word, token.column, false));
             }
             lexer.pos += 1;
             parse_len(lexer)
@@ -1099,6 +1174,14 @@ fn parse_header_name(lexer: &mut Lexer) -> Result<Subject, ConditionSyntaxError>
 }
 
 fn unknown_placeholder(token: &Token) -> ConditionSyntaxError {
+    if let TokenKind::Placeholder(name) = &token.kind
+        && let Some((_, why)) = foreign_placeholder(name)
+    {
+        return syntax_error(
+            token.column,
+            format!("`{}` is not supported: {why}", token.text),
+        );
+    }
     let known = PLACEHOLDERS
         .iter()
         .map(|name| format!("[{name}]"))
@@ -1111,6 +1194,127 @@ fn unknown_placeholder(token: &Token) -> ConditionSyntaxError {
         message.push_str(&format!("; did you mean [{suggestion}]?"));
     }
     syntax_error(token.column, message)
+}
+
+fn foreign_placeholder(name: &str) -> Option<(&'static str, &'static str)> {
+    let upper = name.to_ascii_uppercase();
+    FOREIGN_PLACEHOLDERS
+        .iter()
+        .find(|(foreign, _)| *foreign == upper)
+        .copied()
+}
+
+/// Refuses a function call, naming it: Gatus's `pat(...)`, `any(...)` and `has(...)`, or
+/// anything else written `name(`. `in_value` when it stands where a value belongs, where
+/// reading it as text would silently compare with the letters `pat(*john*)`.
+fn function_refusal(name: &str, column: usize, in_value: bool) -> ConditionSyntaxError {
+    let mut message = match name {
+        "pat" => "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression".to_owned(),
+        "any" => "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`".to_owned(),
+        "has" => "`has(...)` is not supported; a condition cannot test whether a JSON path is present".to_owned(),
+        "len" if in_value => "`len(...)` can only be on the left, like `len([BODY].items) > 0`".to_owned(),
+        other if in_value => format!("`{other}(...)` looks like a function call, but a value cannot call functions"),
+        other => format!("unknown function `{other}`; the only function is len(...)"),
+    };
+    if in_value {
+        message.push_str("; to compare with that exact text, put it in double quotes");
+    }
+    syntax_error(column, message)
+}
+
+/// Refuses a value that is written like a function call or a placeholder, before the value
+/// is read as text. Not for `matches`, whose value is a regular expression such as `ab(c)?`.
+fn refuse_call_or_placeholder(lexer: &mut Lexer) -> Result<(), ConditionSyntaxError> {
+    lexer.skip_whitespace();
+    let column = lexer.column();
+    let rest = &lexer.chars[lexer.pos..];
+    let name_length = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+        .count();
+    let name: String = rest[..name_length].iter().collect();
+    let starts_like_a_name = rest
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_');
+    if starts_like_a_name && rest.get(name_length) == Some(&'(') {
+        return Err(function_refusal(&name, column, true));
+    }
+    if rest.first() == Some(&'[') {
+        let inner_length = rest[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+            .count();
+        let inner: String = rest[1..=inner_length].iter().collect();
+        let is_index = inner.chars().all(|c| c.is_ascii_digit());
+        if !is_index && rest.get(inner_length + 1) == Some(&']') {
+            let upper = inner.to_ascii_uppercase();
+            let known =
+                PLACEHOLDERS.contains(&upper.as_str()) || foreign_placeholder(&upper).is_some();
+            let what = if known { "is" } else { "looks like" };
+            return Err(syntax_error(
+                column,
+                format!(
+                    "`[{inner}]` {what} a placeholder, and comparing two placeholders is not supported; write a value, or quote it to mean the text"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why a bare value written like a number is not one sitrep reads: it would otherwise be
+/// compared as text, where other tools (Gatus among them) read a number.
+fn foreign_number(text: &str) -> Option<String> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let digits_in = |s: &str, radix: u32| {
+        !s.is_empty()
+            && s.chars().all(|c| c == '_' || c.is_digit(radix))
+            && s.chars().any(|c| c != '_')
+    };
+    let based =
+        unsigned
+            .get(..2)
+            .zip(unsigned.get(2..))
+            .and_then(|(prefix, digits)| match prefix {
+                "0x" | "0X" if digits_in(digits, 16) => Some("a hexadecimal"),
+                "0o" | "0O" if digits_in(digits, 8) => Some("an octal"),
+                "0b" | "0B" if digits_in(digits, 2) => Some("a binary"),
+                _ => None,
+            });
+    if let Some(kind) = based {
+        return Some(format!(
+            "`{text}` is {kind} number, which conditions do not read; write it in decimal"
+        ));
+    }
+    if digits_in(unsigned, 10) && unsigned.contains('_') {
+        return Some(format!(
+            "`{text}` has digit separators; write {}",
+            text.replace('_', "")
+        ));
+    }
+    if unsigned.len() > 1 && unsigned.starts_with('0') && digits_in(unsigned, 10) {
+        return Some(format!(
+            "`{text}` starts with 0, which some tools read as an octal number; write it without the leading zero"
+        ));
+    }
+    let sign = &text[..text.len() - unsigned.len()];
+    if let Some(fraction) = unsigned.strip_prefix('.')
+        && digits_in(fraction, 10)
+        && !fraction.contains('_')
+    {
+        return Some(format!(
+            "`{text}` needs a digit before the point; write {sign}0.{fraction}"
+        ));
+    }
+    if let Some(whole) = unsigned.strip_suffix('.')
+        && digits_in(whole, 10)
+        && !whole.contains('_')
+    {
+        return Some(format!(
+            "`{text}` needs a digit after the point; write {sign}{whole}"
+        ));
+    }
+    None
 }
 
 fn closest_placeholder(name: &str) -> Option<&'static str> {
@@ -1234,14 +1438,11 @@ fn parse_literal(
         ));
     }
     if !raw.quoted
-        && raw.text.starts_with('[')
-        && PLACEHOLDERS
-            .iter()
-            .any(|name| raw.text.starts_with(&format!("[{name}]")))
+        && let Some(problem) = foreign_number(&raw.text)
     {
         return Err(syntax_error(
             column,
-            "comparing two placeholders is not supported; write a value, or quote it to mean the text",
+            format!("{problem}, or put it in double quotes to compare with that exact text"),
         ));
     }
     let literal = if raw.quoted {
@@ -1353,10 +1554,7 @@ fn bare_literal(
     durations: bool,
 ) -> Result<Literal, ConditionSyntaxError> {
     if is_number_syntax(text) {
-        let value = text
-            .parse::<f64>()
-            .ok()
-            .filter(|value| value.is_finite())
+        let value = Decimal::parse(text)
             .ok_or_else(|| syntax_error(column, format!("the number `{text}` is too large")))?;
         return Ok(Literal::Number {
             value,
@@ -1380,15 +1578,27 @@ fn bare_literal(
     })
 }
 
-/// `-?digits(.digits)?`: stricter than `f64::from_str`, which also takes `inf` and `1e5`.
+/// `[+-]digits(.digits)(e[+-]digits)`, signs, fraction and exponent optional: stricter than
+/// `f64::from_str`, which also takes `inf`, `.5` and `5.`.
 fn is_number_syntax(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (whole, fraction) = match unsigned.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
         None => (unsigned, None),
     };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    digits(whole) && fraction.is_none_or(digits)
+    digits(whole)
+        && fraction.is_none_or(digits)
+        && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
+/// An integer reading (a status code, milliseconds, days, a length) to compare with a value.
+fn integer(value: impl TryInto<i128>) -> Decimal {
+    Decimal::from_integer(value.try_into().unwrap_or(i128::MAX))
 }
 
 /// `<digits><unit>` in milliseconds; None when the text is not shaped like a duration.
@@ -1514,7 +1724,8 @@ fn no_body(obs: &Observation) -> String {
     }
 }
 
-fn body_json(obs: &Observation, path: &JsonPath) -> Result<Json, String> {
+/// The body checked as JSON, unread beyond that: paths read only what they walk through.
+fn body_json<'o>(obs: &'o Observation, path: &JsonPath) -> Result<&'o RawJson, String> {
     match body_source(obs) {
         BodySource::Text(body) => serde_json::from_str(body).map_err(|e| {
             format!(
@@ -1596,20 +1807,17 @@ impl Problem {
 }
 
 /// Numeric comparison for placeholders whose values are numbers or durations.
-fn compare_number(op: Operator, actual: f64, value: &Literal) -> bool {
+fn compare_number(op: Operator, actual: &Decimal, value: &Literal) -> bool {
     match value {
-        Literal::Number { value, .. } => op.holds(actual.partial_cmp(value)),
-        Literal::Duration { millis, .. } => op.holds(actual.partial_cmp(&(*millis as f64))),
+        Literal::Number { value, .. } => op.holds(Some(actual.cmp(value))),
+        Literal::Duration { millis, .. } => op.holds(Some(actual.cmp(&integer(*millis)))),
         _ => false,
     }
 }
 
-/// A response value that is finite number text, such as a header `Content-Length: 42`.
-fn parse_number(text: &str) -> Option<f64> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|value| value.is_finite())
+/// A response value that is number text, such as a header `Content-Length: 42`, exactly.
+fn parse_number(text: &str) -> Option<Decimal> {
+    Decimal::parse_lenient(text)
 }
 
 fn compare_text(op: Operator, value: &Literal, actual: &str) -> Result<bool, Problem> {
@@ -1619,7 +1827,7 @@ fn compare_text(op: Operator, value: &Literal, actual: &str) -> Result<bool, Pro
         Operator::NotContains => Ok(!actual.contains(&value.as_text())),
         Operator::Eq | Operator::Ne => {
             let equal = match value {
-                Literal::Number { value, .. } => parse_number(actual) == Some(*value),
+                Literal::Number { value, .. } => parse_number(actual).as_ref() == Some(value),
                 Literal::Pattern(_) => false,
                 other => actual == other.as_text(),
             };
@@ -1630,23 +1838,27 @@ fn compare_text(op: Operator, value: &Literal, actual: &str) -> Result<bool, Pro
                 return Ok(false);
             };
             let number = parse_number(actual).ok_or(Problem::NotNumber)?;
-            Ok(op.holds(number.partial_cmp(value)))
+            Ok(op.holds(Some(number.cmp(value))))
         }
     }
 }
 
-fn compare_json(op: Operator, value: &Literal, actual: &Json) -> Result<bool, Problem> {
+fn compare_json(op: Operator, value: &Literal, actual: &RawJson) -> Result<bool, Problem> {
+    let json = JsonValue::of(actual);
     match op {
-        Operator::Matches => Ok(match (value, actual) {
-            (Literal::Pattern(re), Json::String(text)) => re.is_match(text),
-            (Literal::Pattern(re), other) => re.is_match(&other.to_string()),
+        Operator::Matches => Ok(match (value, json) {
+            (Literal::Pattern(re), JsonValue::String(text)) => re.is_match(&text),
+            (Literal::Pattern(re), JsonValue::Number(text)) => re.is_match(text),
+            (Literal::Pattern(re), _) => re.is_match(&compact_json(actual.get(), usize::MAX)),
             _ => false,
         }),
         Operator::Contains | Operator::NotContains => {
-            let found = match actual {
-                Json::String(text) => text.contains(&value.as_text()),
-                Json::Array(items) => items.iter().any(|item| json_equals(value, item)),
-                Json::Object(fields) => fields.contains_key(&value.as_text()),
+            let found = match json {
+                JsonValue::String(text) => text.contains(&value.as_text()),
+                JsonValue::Array(items) => json_items(items)
+                    .into_iter()
+                    .any(|item| json_equals(value, item)),
+                JsonValue::Object(fields) => json_fields(fields).contains_key(&value.as_text()),
                 _ => return Err(Problem::NotContainer),
             };
             Ok(found == (op == Operator::Contains))
@@ -1656,19 +1868,26 @@ fn compare_json(op: Operator, value: &Literal, actual: &Json) -> Result<bool, Pr
             let Literal::Number { value, .. } = value else {
                 return Ok(false);
             };
-            let number = actual.as_f64().ok_or(Problem::NotNumber)?;
-            Ok(op.holds(number.partial_cmp(value)))
+            let JsonValue::Number(text) = json else {
+                return Err(Problem::NotNumber);
+            };
+            let number = Decimal::parse(text).ok_or(Problem::NotNumber)?;
+            Ok(op.holds(Some(number.cmp(value))))
         }
     }
 }
 
-/// JSON equality is typed: the number 5 does not equal the text "5".
-fn json_equals(value: &Literal, actual: &Json) -> bool {
-    match (value, actual) {
-        (Literal::Number { value, .. }, Json::Number(number)) => number.as_f64() == Some(*value),
-        (Literal::Text { value, .. }, Json::String(text)) => text == value,
-        (Literal::Text { value, bare: true }, Json::Null) => value == "null",
-        (Literal::Bool(value), Json::Bool(actual)) => value == actual,
+/// JSON equality is typed: the number 5 does not equal the text "5". Numbers are equal when
+/// their decimals are, however written: `1e3` is `1000`, but `9007199254740993` is not
+/// `9007199254740992`, which a double cannot tell apart.
+fn json_equals(value: &Literal, actual: &RawJson) -> bool {
+    match (value, JsonValue::of(actual)) {
+        (Literal::Number { value, .. }, JsonValue::Number(text)) => {
+            Decimal::parse(text).as_ref() == Some(value)
+        }
+        (Literal::Text { value, .. }, JsonValue::String(text)) => text == *value,
+        (Literal::Text { value, bare: true }, JsonValue::Null) => value == "null",
+        (Literal::Bool(value), JsonValue::Bool(actual)) => *value == actual,
         _ => false,
     }
 }
@@ -1688,8 +1907,43 @@ fn show_text(text: &str) -> String {
     format!("{:?}", truncate(text))
 }
 
-fn show_json(value: &Json) -> String {
-    truncate(&value.to_string())
+/// A JSON value for a reason: strings quoted as JSON writes them, numbers as written,
+/// arrays and objects on one line.
+fn show_json(value: &RawJson) -> String {
+    match JsonValue::of(value) {
+        JsonValue::String(text) => truncate(&serde_json::Value::String(text).to_string()),
+        _ => truncate(&compact_json(value.get(), SHOWN_CHARS + 1)),
+    }
+}
+
+/// JSON text without the spaces and line breaks between its tokens, up to `limit`
+/// characters; numbers and strings stay exactly as written.
+fn compact_json(text: &str, limit: usize) -> String {
+    let mut compact = String::new();
+    let mut kept = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if kept >= limit {
+            break;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_whitespace() {
+            continue;
+        }
+        compact.push(c);
+        kept += 1;
+    }
+    compact
 }
 
 /// Quotes text the way the condition language reads it back.
@@ -1705,6 +1959,12 @@ fn quote(text: &str) -> String {
     quoted.push('"');
     quoted
 }
+
+#[cfg(test)]
+mod gatus_cases;
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -1836,15 +2096,15 @@ mod tests {
     fn values_are_typed() {
         assert!(matches!(
             parse("[STATUS] == 200").value,
-            Literal::Number { value, .. } if value == 200.0
+            Literal::Number { ref value, .. } if *value == Decimal::from_integer(200)
         ));
         assert!(matches!(
             parse("[BODY].x == 2.5").value,
-            Literal::Number { value, .. } if value == 2.5
+            Literal::Number { ref value, .. } if Some(value) == Decimal::parse("2.5").as_ref()
         ));
         assert!(matches!(
             parse("[CERT_DAYS_LEFT] > -3").value,
-            Literal::Number { value, .. } if value == -3.0
+            Literal::Number { ref value, .. } if *value == Decimal::from_integer(-3)
         ));
         assert!(matches!(
             parse("[CONNECTED] == false").value,
@@ -2114,6 +2374,225 @@ mod tests {
     }
 
     #[test]
+    fn function_calls_as_values_are_refused_by_name() {
+        let quote_hint = "; to compare with that exact text, put it in double quotes";
+        let cases = [
+            (
+                "[BODY] == pat(*john*)",
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+            (
+                "[BODY].name != pat(*error*)",
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+            (
+                "[STATUS] == any(200,429)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[BODY].name == any(john, jane)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[BODY] == has([BODY].x)",
+                "`has(...)` is not supported; a condition cannot test whether a JSON path is present",
+            ),
+            (
+                "[BODY].n == len([BODY].items)",
+                "`len(...)` can only be on the left, like `len([BODY].items) > 0`",
+            ),
+            (
+                "[HEADER].x == lower(ABC)",
+                "`lower(...)` looks like a function call, but a value cannot call functions",
+            ),
+            (
+                "[DNS_RCODE] != any(NXDOMAIN,SERVFAIL)",
+                "`any(...)` (one of several values) is not supported; use `matches` with alternatives, like `[STATUS] matches \"^(200|429)$\"`",
+            ),
+            (
+                "[RESPONSE_TIME] < max(1s)",
+                "`max(...)` looks like a function call, but a value cannot call functions",
+            ),
+            (
+                r#"[BODY] == pat(*<div id="user">*)"#,
+                "`pat(...)` (a wildcard pattern) is not supported; use `contains`, or `matches` with a regular expression",
+            ),
+        ];
+        for (text, message) in cases {
+            let e = error(text);
+            assert_eq!(e.message, format!("{message}{quote_hint}"), "{text}");
+            // The column of the function's name, the value's first character.
+            let call = text.find('(').expect("a call");
+            let name = text[..call].rfind(' ').expect("a space before the value") + 2;
+            assert_eq!(e.column, name, "{text}");
+        }
+        // Quoted, the same letters are plain text; after `matches`, a regular expression.
+        assert!(passes(
+            r#"[BODY] == "pat(*john*)""#,
+            &http(200, "pat(*john*)")
+        ));
+        assert!(!passes(r#"[BODY] == "pat(*john*)""#, &http(200, "john")));
+        assert!(passes("[BODY] matches error(s)?", &http(200, "errors")));
+        assert!(passes("[BODY] contains \"f(x)\"", &http(200, "f(x) = 1")));
+    }
+
+    #[test]
+    fn functions_on_the_left_are_refused_by_name() {
+        assert_eq!(
+            error("has([BODY].errors) == false").message,
+            "`has(...)` is not supported; a condition cannot test whether a JSON path is present"
+        );
+        assert!(
+            error("pat(4*) == [STATUS]")
+                .message
+                .starts_with("`pat(...)` (a wildcard pattern) is not supported")
+        );
+        assert!(
+            error("any(200, 429) == [STATUS]")
+                .message
+                .starts_with("`any(...)` (one of several values) is not supported")
+        );
+        assert_eq!(
+            error("size([BODY]) > 1").message,
+            "unknown function `size`; the only function is len(...)"
+        );
+    }
+
+    #[test]
+    fn gatus_placeholders_sitrep_lacks_are_refused_by_name() {
+        let cases = [
+            (
+                "[IP] == 127.0.0.1",
+                1,
+                "`[IP]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+            (
+                "[ip] == 127.0.0.1",
+                1,
+                "`[ip]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+            (
+                "[DOMAIN_EXPIRATION] > 720h",
+                1,
+                "`[DOMAIN_EXPIRATION]` is not supported: sitrep does not look up domain registrations",
+            ),
+            (
+                "[CONTEXT].user_id == 1",
+                1,
+                "`[CONTEXT]` is not supported: sitrep has no suites whose checks share values",
+            ),
+            (
+                "len([IP]) > 0",
+                5,
+                "`[IP]` is not supported: sitrep does not report the address a check reached; for dns checks, [BODY] holds the answers",
+            ),
+        ];
+        for (text, column, message) in cases {
+            let e = error(text);
+            assert_eq!((e.column, e.message.as_str()), (column, message), "{text}");
+        }
+    }
+
+    #[test]
+    fn placeholders_as_values_are_refused_by_name() {
+        let cases = [
+            ("[BODY] == [BODY]", "`[BODY]` is a placeholder"),
+            ("[STATUS] == [BODY].status", "`[BODY]` is a placeholder"),
+            ("[BODY].a != [BODY].b", "`[BODY]` is a placeholder"),
+            (
+                "[BODY] == [CONTEXT].user_id",
+                "`[CONTEXT]` is a placeholder",
+            ),
+            ("[STATUS] == [IP]", "`[IP]` is a placeholder"),
+            ("[BODY] == [status]", "`[status]` is a placeholder"),
+            ("[BODY] contains [FOO]", "`[FOO]` looks like a placeholder"),
+        ];
+        for (text, start) in cases {
+            let e = error(text);
+            assert_eq!(
+                e.message,
+                format!(
+                    "{start}, and comparing two placeholders is not supported; write a value, or quote it to mean the text"
+                ),
+                "{text}"
+            );
+        }
+        // An index in brackets is not a placeholder; quoted, a placeholder is text.
+        assert!(passes("[BODY] == [0]", &http(200, "[0]")));
+        assert!(passes(
+            r#"[BODY] contains "[BODY]""#,
+            &http(200, "a [BODY] b")
+        ));
+    }
+
+    #[test]
+    fn numbers_in_other_notations_are_refused() {
+        let hint = ", or put it in double quotes to compare with that exact text";
+        let cases = [
+            (
+                "[BODY].data == 0x1",
+                "`0x1` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY] == -0XfF",
+                "`-0XfF` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY].data == 0o2",
+                "`0o2` is an octal number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[BODY].data == 0b10",
+                "`0b10` is a binary number, which conditions do not read; write it in decimal",
+            ),
+            (
+                "[STATUS] == 0xC8",
+                "`0xC8` is a hexadecimal number, which conditions do not read; write it in decimal",
+            ),
+            ("[BODY] > 1_000", "`1_000` has digit separators; write 1000"),
+            (
+                "[BODY].mode == 0755",
+                "`0755` starts with 0, which some tools read as an octal number; write it without the leading zero",
+            ),
+            (
+                "[BODY].x < .5",
+                "`.5` needs a digit before the point; write 0.5",
+            ),
+            (
+                "[BODY].x == -.5",
+                "`-.5` needs a digit before the point; write -0.5",
+            ),
+            (
+                "[RESPONSE_TIME] < 5.",
+                "`5.` needs a digit after the point; write 5",
+            ),
+        ];
+        for (text, message) in cases {
+            let e = error(text);
+            assert_eq!(e.message, format!("{message}{hint}"), "{text}");
+        }
+        // What is plainly a number, a duration or text stays so.
+        for text in [
+            "[BODY] == 0",
+            "[BODY] == -0",
+            "[BODY] == 0.5",
+            "[BODY] == 127.0.0.1",
+            "[BODY] == 0xZ",
+            "[BODY] == 0x",
+            "[BODY] == 2024-01-01",
+            "[RESPONSE_TIME] < 0500ms",
+            "[BODY] == \"0x1\"",
+            "[BODY] matches 0x1",
+        ] {
+            parse(text);
+        }
+        assert!(passes(
+            r#"[BODY].data == "0x1""#,
+            &http(200, r#"{"data":"0x1"}"#)
+        ));
+    }
+
+    #[test]
     fn columns_count_characters_not_bytes() {
         // "é" is two bytes but one column.
         let e = error("[BODY].é = 1");
@@ -2355,6 +2834,166 @@ mod tests {
                 .starts_with("response body from https://example.com/health is not JSON")
         );
         assert!(passes("[BODY][1] == 20", &http(200, "[10, 20]")));
+    }
+
+    #[test]
+    fn json_numbers_compare_exactly_as_written() {
+        let body = r#"{"balance": 123.40000000000005, "id": 9007199254740993,
+            "huge": 18446744073709551617, "zero": -0, "zero_float": -0.0, "kilo": 1e3,
+            "small": 1.5E-3, "scaled": 2.5e+2, "price": 1.50,
+            "ids": [9007199254740992, 9007199254740993]}"#;
+        let observation = http(200, body);
+        for text in [
+            "[BODY].balance == 123.40000000000005",
+            "[BODY].balance > 123.40000000000004",
+            "[BODY].balance < 123.40000000000006",
+            "[BODY].balance != 123.40000000000003",
+            "[BODY].balance == 12340000000000005e-14",
+            "[BODY].id == 9007199254740993",
+            "[BODY].id != 9007199254740992",
+            "[BODY].id > 9007199254740992",
+            "[BODY].huge == 18446744073709551617",
+            "[BODY].huge > 18446744073709551616",
+            "[BODY].zero == 0",
+            "[BODY].zero == -0",
+            "[BODY].zero >= 0",
+            "[BODY].zero_float == 0",
+            "[BODY].zero_float <= -0.0",
+            "[BODY].kilo == 1000",
+            "[BODY].kilo == 1e3",
+            "[BODY].kilo == +1000.0",
+            "[BODY].small == 0.0015",
+            "[BODY].scaled > 249.99",
+            "[BODY].price == 1.5",
+            "[BODY].price matches ^1\\.50$",
+            "[BODY].ids contains 9007199254740993",
+            "[BODY].ids not contains 9007199254740994",
+        ] {
+            assert!(
+                passes(text, &observation),
+                "{text}: {:?}",
+                verdict(text, &observation)
+            );
+        }
+        assert_eq!(
+            reason("[BODY].balance == 123.40000000000003", &observation),
+            "[BODY].balance is 123.40000000000005 (expected == 123.40000000000003)"
+        );
+        assert_eq!(
+            reason("[BODY].id == 9007199254740992", &observation),
+            "[BODY].id is 9007199254740993 (expected == 9007199254740992)"
+        );
+        assert_eq!(
+            reason("[BODY].zero < 0", &observation),
+            "[BODY].zero is -0 (expected < 0)"
+        );
+        assert_eq!(
+            reason("[BODY].ids contains 9007199254740994", &observation),
+            "[BODY].ids is [9007199254740992,9007199254740993] (expected contains 9007199254740994)"
+        );
+        // Beyond what a double can hold at all.
+        let far = http(200, r#"{"far": 1e400, "near": -1e-400}"#);
+        assert!(passes("[BODY].far > 9.99e399", &far));
+        assert!(passes("[BODY].near < 0", &far));
+        assert!(passes("[BODY].near > -1e-399", &far));
+    }
+
+    #[test]
+    fn json_is_read_as_written() {
+        let body = "{ \"caf\\u00e9\" : [ 1 ,\n\t2.50 ] , \"dup\": 1, \"dup\": 2,
+            \"s\": \"tab\\tquote\\\" \\u00e9\", \"o\": { \"k\" : [ true , null ] } }";
+        let observation = http(200, body);
+        for text in [
+            "[BODY].café[1] == 2.5",
+            "[BODY].café contains 1",
+            "len([BODY].café) == 2",
+            "[BODY].dup == 2",
+            "len([BODY]) > 1",
+            "[BODY].s == \"tab\tquote\\\" é\"",
+            "[BODY].o.k[0] == true",
+            "[BODY].o.k[1] == null",
+            r#"[BODY].o matches "^\{\"k\":\[true,null\]\}$""#,
+        ] {
+            assert!(
+                passes(text, &observation),
+                "{text}: {:?}",
+                verdict(text, &observation)
+            );
+        }
+        assert_eq!(
+            reason("[BODY].café == 1", &observation),
+            "[BODY].café is [1,2.50] (expected == 1)"
+        );
+        assert_eq!(
+            reason("[BODY].s == x", &observation),
+            r#"[BODY].s is "tab\tquote\" é" (expected == "x")"#
+        );
+        assert_eq!(
+            reason("[BODY].o == x", &observation),
+            r#"[BODY].o is {"k":[true,null]} (expected == "x")"#
+        );
+    }
+
+    #[test]
+    fn deeply_nested_bodies_are_judged_without_overflowing() {
+        let depth = 100_000;
+        let observation = http(200, &("[".repeat(depth) + &"]".repeat(depth)));
+        assert!(passes("len([BODY][0][0]) == 1", &observation));
+        assert!(!passes("[BODY][0][0] == 1", &observation));
+        assert!(!passes("[BODY] contains 1", &observation));
+        let long = reason("[BODY][0] == 1", &observation);
+        assert!(long.chars().count() < 200, "{long}");
+    }
+
+    #[test]
+    fn numbers_in_text_compare_exactly_as_written() {
+        let body = |text: &str| http(200, text);
+        assert!(passes(
+            "[BODY] == 123.40000000000005",
+            &body("123.40000000000005\n")
+        ));
+        assert!(!passes(
+            "[BODY] == 9007199254740993",
+            &body("9007199254740992")
+        ));
+        assert!(passes(
+            "[BODY] > 9007199254740992",
+            &body(" 9007199254740993 ")
+        ));
+        assert!(passes("[BODY] == 1000", &body("1e3")));
+        assert!(passes("[BODY] == 0", &body("-0")));
+        assert!(passes("[BODY] == 0.5", &body(".5")));
+        let mut sized = http(200, "");
+        sized
+            .headers
+            .push(("x-count".into(), "9007199254740993".into()));
+        assert!(passes("[HEADER].x-count == 9007199254740993", &sized));
+        assert!(!passes("[HEADER].x-count <= 9007199254740992", &sized));
+        // inf and NaN read as f64 but are not numbers a condition can compare.
+        assert_eq!(
+            reason("[BODY] > 1", &body("inf")),
+            r#"response body is "inf", not a number, so it cannot be compared with > 1"#
+        );
+        assert!(!passes("[BODY] == 1", &body("NaN")));
+    }
+
+    #[test]
+    fn other_numbers_compare_exactly_too() {
+        let mut observation = http(200, "");
+        assert!(!passes("[STATUS] == 200.0000000000000001", &observation));
+        assert!(passes("[STATUS] == 2e2", &observation));
+        assert!(passes("[STATUS] < 200.0000000000000001", &observation));
+        observation.elapsed = Duration::from_millis(812);
+        assert!(passes(
+            "[RESPONSE_TIME] > 811.9999999999999999",
+            &observation
+        ));
+        assert!(!passes("[RESPONSE_TIME] < 812", &observation));
+        assert!(passes("len([BODY]) == 9", &http(200, "123456789")));
+        assert_eq!(
+            error("[BODY] == 1e99999999999999999999").message,
+            "the number `1e99999999999999999999` is too large"
+        );
     }
 
     #[test]
