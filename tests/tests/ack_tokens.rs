@@ -516,9 +516,27 @@ async fn post_acknowledges_once(store: Arc<dyn Store>, clock: ManualClock) {
         (person("alice"), AckVia::Link, now)
     );
 
+    // Posted again soon (the answer was lost): the same truth, nothing acknowledged twice.
     let again = request(&route, "POST", &path(INCIDENT, &alice)).await;
-    assert_eq!(again.status, 410, "{}", again.body);
-    assert!(again.body.contains("already been used"), "{}", again.body);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.contains("already acknowledged by you"),
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        escalation(&*store, INCIDENT)
+            .await
+            .acknowledged
+            .map(|a| a.at),
+        Some(now),
+        "the first acknowledgement stands"
+    );
+    // Later, the link is spent.
+    clock.advance(token::REPEAT_GRACE + Duration::seconds(1));
+    let spent = request(&route, "POST", &path(INCIDENT, &alice)).await;
+    assert_eq!(spent.status, 410, "{}", spent.body);
+    assert!(spent.body.contains("already been used"), "{}", spent.body);
 
     let late = request(&route, "POST", &path(INCIDENT, &bob)).await;
     assert_eq!(late.status, 200, "{}", late.body);

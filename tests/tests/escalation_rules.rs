@@ -320,9 +320,55 @@ async fn low_urgency_waits_for_working_hours_in_the_persons_zone() {
     assert!(paged(&rig.pager.sweep().await).is_empty());
 }
 
+/// The on-call config with resolving by text turned on.
+fn resolving_by_text() -> Config {
+    let text = oncall_config_text("", "")
+        .replace("ack_ttl = \"1h\"", "ack_ttl = \"1h\"\nsms_resolve = true");
+    Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[tokio::test]
+async fn a_text_resolves_nothing_unless_the_config_allows_it() {
+    let rig = rig();
+    let (incident, change) = rig.open().await;
+    rig.pager.handle(&[change]).await;
+    let code = rig
+        .pager
+        .escalation(&incident.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .code;
+    let text = serde_json::json!({
+        "originationNumber": "+12125550002",
+        "destinationNumber": "+12125550100",
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": format!("6 {code}"),
+        "inboundMessageId": "r1",
+        "previousPublishedMessageId": "prev"
+    })
+    .to_string();
+    let mut report = PagingReport::default();
+    rig.pager.inbound_sms(&text, &mut report).await.unwrap();
+    let still = incident::load(&*rig.store, &incident.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.resolved_at.is_none(), "a text resolved it");
+    let answer = rig
+        .notifier
+        .sent()
+        .into_iter()
+        .rfind(|m| m.kind == MessageKind::Reply)
+        .expect("an answer")
+        .sms;
+    assert!(answer.contains("resolving by text is off"), "{answer}");
+    assert!(gsm7_len(&answer).is_some_and(|n| n <= 160), "{answer}");
+}
+
 #[tokio::test]
 async fn sms_replies_acknowledge_and_resolve_and_anything_else_gets_help() {
-    let rig = rig();
+    let rig = rig_with(resolving_by_text(), epoch());
     let (incident, change) = rig.open().await;
     rig.pager.handle(&[change]).await;
     let code = rig

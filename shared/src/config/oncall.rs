@@ -120,6 +120,7 @@ pub(super) struct RawOnCall {
     pub policy: Option<S<String>>,
     pub urgency: Option<S<String>>,
     pub page_suspected: Option<S<bool>>,
+    pub sms_resolve: Option<S<bool>>,
     pub ack_url: Option<S<String>>,
     pub ack_ttl: Option<S<String>>,
 }
@@ -235,6 +236,9 @@ pub(super) fn on_call(
         }
         if let Some(page) = raw.page_suspected {
             settings.page_suspected = page.into_inner();
+        }
+        if let Some(resolve) = raw.sms_resolve {
+            settings.sms_resolve = resolve.into_inner();
         }
         if let Some(url) = &raw.ack_url {
             match http_url(url.get_ref()) {

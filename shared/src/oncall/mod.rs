@@ -284,6 +284,10 @@ pub struct OnCall {
     pub default: Option<Routing>,
     /// Whether suspected incidents (customers' reports not yet confirmed by the probes) page.
     pub page_suspected: bool,
+    /// Whether a text `6 <code>` from an on-call person's number resolves the incident. Off
+    /// unless the config turns it on: a sender's number can be forged and a code is four
+    /// digits, while a resolution is public (the status page, follow-ups to customers).
+    pub sms_resolve: bool,
     /// The base of acknowledgement links (`https://…/ack`), when set in the config; the
     /// deployment otherwise passes the status API's URL.
     pub ack_url: Option<Url>,
@@ -292,7 +296,8 @@ pub struct OnCall {
 }
 
 impl Default for OnCall {
-    /// Nobody to page; suspected incidents would page; links work for 24 hours.
+    /// Nobody to page; suspected incidents would page; texts do not resolve; links work for
+    /// 24 hours.
     fn default() -> Self {
         Self {
             people: Vec::new(),
@@ -301,6 +306,7 @@ impl Default for OnCall {
             routing: BTreeMap::new(),
             default: None,
             page_suspected: true,
+            sms_resolve: false,
             ack_url: None,
             ack_ttl: Duration::from_secs(24 * 3600),
         }

@@ -1291,6 +1291,12 @@ impl Pager {
         let service = self.config.service.name.clone();
         let command = Command::parse(&inbound.body);
         let answer = match &command {
+            // A text's sender can be forged and its code is four digits; a resolution is
+            // public. Only a config that accepts that risk resolves by text.
+            Command::Resolve(code) if !self.oncall().sms_resolve => format!(
+                "{service}: resolving by text is off. Incident {code} resolves when its checks \
+                 recover, or by hand with sitrep. Reply 4 {code} to acknowledge."
+            ),
             Command::Ack(code) | Command::Resolve(code) => match self.incident_of_code(code).await?
             {
                 None => format!(

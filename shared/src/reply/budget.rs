@@ -31,6 +31,8 @@ use crate::config::AccountId;
 use crate::social::{Platform, RateLimit};
 use crate::store::{self, Key, NewItem, Store, StoreError, keys};
 
+/// Versioned writes a pause may lose before contention is reported.
+const PAUSE_ATTEMPTS: usize = 8;
 /// The counter attribute of a window item.
 const USED: &str = "used";
 
@@ -331,7 +333,8 @@ impl Budget {
         // The store keeps whole seconds and drops an item at its expiry second: round up so
         // the pause never ends before `until`.
         let expiry = ceil_to_second(until);
-        loop {
+        // Each lost race means another writer paused the account; a few are plenty.
+        for _ in 0..PAUSE_ATTEMPTS {
             let existing = store.get(&key).await?;
             if let Some(item) = &existing
                 && pause_end(item)? >= until
@@ -348,6 +351,9 @@ impl Budget {
                 return Ok(());
             }
         }
+        Err(StoreError::Backend(format!(
+            "the pause of {account} kept changing under contention"
+        )))
     }
 
     /// When the account's pause ends, if it is paused at `now`.
