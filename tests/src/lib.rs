@@ -2,6 +2,8 @@
 //! `scripts/test`), fresh tables, and stores on a manual clock.
 #![forbid(unsafe_code)]
 
+pub mod aws_calls;
+pub mod iam;
 pub mod queues;
 pub mod replay;
 pub mod statuses;
@@ -73,6 +75,25 @@ pub async fn dynamo_store(clock: &ManualClock) -> Arc<dyn Store> {
     let client = dynamodb().await;
     let table = fresh_table(&client).await;
     Arc::new(DynamoStore::new(client, table, Arc::new(clock.clone())))
+}
+
+/// A fresh moto table as two stores on `clock`: the first for the test's own setup and
+/// checks, the second for the function under test, its calls recorded in `calls`.
+pub async fn dynamo_stores(
+    clock: &ManualClock,
+    calls: &aws_calls::AwsCalls,
+) -> (Arc<dyn Store>, Arc<dyn Store>) {
+    let client = dynamodb().await;
+    let table = fresh_table(&client).await;
+    let recorded = calls.dynamodb(&shared::aws::lambda_sdk_config().await);
+    (
+        Arc::new(DynamoStore::new(
+            client,
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
+        Arc::new(DynamoStore::new(recorded, table, Arc::new(clock.clone()))),
+    )
 }
 
 /// An in-memory SQLite store reading time from `clock`.

@@ -26,6 +26,7 @@ use shared::social::transport::RetryPolicy;
 use shared::social::{MentionKind, Platform};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Key, NewItem, Store, keys};
+use sitrep_tests::aws_calls::AwsCalls;
 use sitrep_tests::statuses::{Next, StatusServer};
 use sitrep_tests::stream_events::{image, invocation, raw_item, stream_record};
 use sitrep_tests::{dynamodb, epoch, fresh_table, replies_config_text};
@@ -38,6 +39,8 @@ struct Rig {
     server: StatusServer,
     acknowledger: Acknowledger,
     config: Config,
+    /// The function's calls, checked against its role when the test ends.
+    _calls: AwsCalls,
 }
 
 async fn rig() -> Rig {
@@ -55,7 +58,9 @@ async fn rig() -> Rig {
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await
         .unwrap();
-    let sns = aws_sdk_sns::Client::new(&shared::aws::lambda_sdk_config().await);
+    let sdk = shared::aws::lambda_sdk_config().await;
+    let calls = AwsCalls::new("AcknowledgeFunction");
+    let sns = aws_sdk_sns::Client::new(&sdk);
     let topic = sns
         .create_topic()
         .name(format!("sitrep-support-{}", std::process::id()))
@@ -65,7 +70,11 @@ async fn rig() -> Rig {
         .topic_arn
         .unwrap();
     let parts = FunctionParts::new(
-        Arc::clone(&store),
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&sdk),
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
         Arc::new(clock.clone()),
         Arc::new(EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"t"}"#)),
         Arc::new(SeededRandom::new(5)),
@@ -79,7 +88,7 @@ async fn rig() -> Rig {
     .unwrap();
     let acknowledger = Acknowledger::new(
         parts,
-        Arc::new(SnsSupport::new(sns, topic)),
+        Arc::new(SnsSupport::new(calls.sns(&sdk), topic)),
         ConfigSource::Table,
     );
     Rig {
@@ -90,6 +99,7 @@ async fn rig() -> Rig {
         server,
         acknowledger,
         config,
+        _calls: calls,
     }
 }
 

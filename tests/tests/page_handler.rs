@@ -20,6 +20,7 @@ use shared::secrets::EnvironmentSecrets;
 use shared::social::transport::RetryPolicy;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Store, keys};
+use sitrep_tests::aws_calls::AwsCalls;
 use sitrep_tests::stream_events::{invocation, stream_record};
 use sitrep_tests::{dynamodb, epoch, fresh_table, oncall_config_text};
 
@@ -31,6 +32,8 @@ struct Rig {
     notifier: ConsoleNotifier,
     paging: Paging,
     config: Config,
+    /// The function's calls, checked against its role when the test ends.
+    _calls: AwsCalls,
 }
 
 async fn rig() -> Rig {
@@ -48,8 +51,13 @@ async fn rig() -> Rig {
         .await
         .unwrap();
     let notifier = ConsoleNotifier::new();
+    let calls = AwsCalls::new("PageFunction");
     let parts = FunctionParts::new(
-        Arc::clone(&store),
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&shared::aws::lambda_sdk_config().await),
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
         Arc::new(clock.clone()),
         Arc::new(EnvironmentSecrets::new()),
         Arc::new(SeededRandom::new(3)),
@@ -71,6 +79,7 @@ async fn rig() -> Rig {
         notifier,
         paging,
         config,
+        _calls: calls,
     }
 }
 
