@@ -226,10 +226,10 @@ impl Drop for AwsCalls {
         if std::thread::panicking() {
             return;
         }
-        if let Some(directory) = std::env::var_os(CALLS_DIR) {
-            if let Err(e) = self.write_down(PathBuf::from(directory)) {
-                panic!("cannot write the AWS calls down: {e}");
-            }
+        if let Some(directory) = std::env::var_os(CALLS_DIR)
+            && let Err(e) = self.write_down(PathBuf::from(directory))
+        {
+            panic!("cannot write the AWS calls down: {e}");
         }
         let refused = self.refused();
         assert!(

@@ -21,7 +21,7 @@ use shared::mentions::StoredMention;
 use shared::mentions::classify::Intent;
 use shared::random::SeededRandom;
 use shared::reply::handoff::SnsSupport;
-use shared::secrets::EnvironmentSecrets;
+use shared::secrets::SecretsManager;
 use shared::social::transport::RetryPolicy;
 use shared::social::{MentionKind, Platform};
 use shared::store::dynamodb::DynamoStore;
@@ -60,6 +60,20 @@ async fn rig() -> Rig {
         .unwrap();
     let sdk = shared::aws::lambda_sdk_config().await;
     let calls = AwsCalls::new("AcknowledgeFunction");
+    // The account's credentials, as the function reads them: the tests of this file share
+    // the secret, so whichever creates it first wins.
+    let created = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("sitrep/acme-m")
+        .secret_string(r#"{"access_token":"t"}"#)
+        .send()
+        .await;
+    if let Err(error) = created {
+        let exists = error
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_exists_exception());
+        assert!(exists, "moto creates the secret: {error:?}");
+    }
     let sns = aws_sdk_sns::Client::new(&sdk);
     let topic = sns
         .create_topic()
@@ -76,7 +90,7 @@ async fn rig() -> Rig {
             Arc::new(clock.clone()),
         )),
         Arc::new(clock.clone()),
-        Arc::new(EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"t"}"#)),
+        Arc::new(SecretsManager::new(calls.secrets_manager(&sdk))),
         Arc::new(SeededRandom::new(5)),
         RetryPolicy {
             attempts: 2,
