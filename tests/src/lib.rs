@@ -39,8 +39,27 @@ pub fn epoch() -> DateTime<Utc> {
 /// never pass silently without running.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     moto_endpoint();
-    let config = shared::aws::lambda_sdk_config().await;
-    aws_sdk_dynamodb::Client::new(&config)
+    aws_sdk_dynamodb::Client::new(&sdk_config().await)
+}
+
+/// The functions' SDK configuration with timeouts for moto: it answers one request at a time
+/// (`scripts/moto-server.py`), and under the suite's deliberate races a request can wait in
+/// its queue longer than a production attempt may take; a write that timed out there would
+/// still land, and its retry land again.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let production = shared::aws::TIMEOUTS;
+    shared::aws::lambda_sdk_config()
+        .await
+        .to_builder()
+        .timeout_config(
+            shared::aws::Timeouts {
+                connect: production.connect,
+                attempt: Duration::from_secs(60),
+                operation: Duration::from_secs(120),
+            }
+            .config(),
+        )
+        .build()
 }
 
 /// The moto server `scripts/test` started, from `AWS_ENDPOINT_URL`.
@@ -85,7 +104,7 @@ pub async fn dynamo_stores(
 ) -> (Arc<dyn Store>, Arc<dyn Store>) {
     let client = dynamodb().await;
     let table = fresh_table(&client).await;
-    let recorded = calls.dynamodb(&shared::aws::lambda_sdk_config().await);
+    let recorded = calls.dynamodb(&sdk_config().await);
     (
         Arc::new(DynamoStore::new(
             client,

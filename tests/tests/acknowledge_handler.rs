@@ -58,7 +58,7 @@ async fn rig() -> Rig {
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await
         .unwrap();
-    let sdk = shared::aws::lambda_sdk_config().await;
+    let sdk = sitrep_tests::sdk_config().await;
     let calls = AwsCalls::new("AcknowledgeFunction");
     // The account's credentials, as the function reads them: the tests of this file share
     // the secret, so whichever creates it first wins.

@@ -55,7 +55,7 @@ async fn rig() -> Rig {
     let calls = AwsCalls::new("PageFunction");
     let parts = FunctionParts::new(
         Arc::new(DynamoStore::new(
-            calls.dynamodb(&shared::aws::lambda_sdk_config().await),
+            calls.dynamodb(&sitrep_tests::sdk_config().await),
             table.clone(),
             Arc::new(clock.clone()),
         )),
@@ -280,7 +280,7 @@ async fn pages_go_out_through_sns_with_the_key_read_from_secrets_manager() {
     // The function as main.rs builds it, on moto: the key from Secrets Manager, pages
     // published to SNS without retries.
     let clock = ManualClock::new(epoch());
-    let sdk = shared::aws::lambda_sdk_config().await;
+    let sdk = sitrep_tests::sdk_config().await;
     let calls = AwsCalls::new("PageFunction");
     let client = dynamodb().await;
     let table = fresh_table(&client).await;

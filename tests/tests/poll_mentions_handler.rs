@@ -23,7 +23,7 @@ use sitrep_tests::{dynamo_stores, epoch, mentions_config_text, scheduled_event};
 /// A secret on moto holding `value`, under a name unique to this test.
 async fn secret(value: &str) -> (String, aws_sdk_secretsmanager::Client) {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let client = aws_sdk_secretsmanager::Client::new(&shared::aws::lambda_sdk_config().await);
+    let client = aws_sdk_secretsmanager::Client::new(&sitrep_tests::sdk_config().await);
     let name = format!(
         "sitrep/acme-x-{}-{}",
         std::process::id(),
@@ -56,7 +56,7 @@ async fn setup(
         Some(value) => secret(value).await.0,
         None => "sitrep/never-created".to_owned(),
     };
-    let client = calls.secrets_manager(&shared::aws::lambda_sdk_config().await);
+    let client = calls.secrets_manager(&sitrep_tests::sdk_config().await);
     let text = mentions_config_text(&timeline.base_url(), mentions, &name);
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await

@@ -161,7 +161,7 @@ async fn an_invalid_deployed_config_names_field_and_line() {
     let calls = calls();
     let probe = Probe::new(
         Arc::new(DynamoStore::new(
-            calls.dynamodb(&shared::aws::lambda_sdk_config().await),
+            calls.dynamodb(&sitrep_tests::sdk_config().await),
             table,
             Arc::new(clock.clone()),
         )),

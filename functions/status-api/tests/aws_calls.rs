@@ -94,7 +94,7 @@ async fn every_call_of_the_site_links_and_webhook_is_one_its_role_allows() {
     let clock = ManualClock::new(start());
     let calls = AwsCalls::new("StatusApiFunction");
     let (store, api_store) = dynamo_stores(&clock, &calls).await;
-    let sdk = shared::aws::lambda_sdk_config().await;
+    let sdk = sitrep_tests::sdk_config().await;
     let setup_secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let suffix = std::process::id();
     let ack_secret = format!("sitrep/ack-{suffix}");

@@ -120,7 +120,7 @@ async fn at_trace_the_executable_logs_no_token_body_signature_or_phone_number() 
     let table = fresh_table(&client).await;
     let clock = shared::clock::SystemClock;
     let store = DynamoStore::new(client, table.clone(), Arc::new(clock));
-    let sdk = shared::aws::lambda_sdk_config().await;
+    let sdk = sitrep_tests::sdk_config().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
     let ack_secret = format!("sitrep/ack-runtime-{}", std::process::id());
     let x_secret = format!("sitrep/social/x-runtime-{}", std::process::id());
