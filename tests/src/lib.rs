@@ -2,6 +2,8 @@
 //! `scripts/test`), fresh tables, and stores on a manual clock.
 #![forbid(unsafe_code)]
 
+pub mod aws_calls;
+pub mod iam;
 pub mod lost_answers;
 pub mod queues;
 pub mod replay;
@@ -38,8 +40,27 @@ pub fn epoch() -> DateTime<Utc> {
 /// never pass silently without running.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     moto_endpoint();
-    let config = shared::aws::lambda_sdk_config().await;
-    aws_sdk_dynamodb::Client::new(&config)
+    aws_sdk_dynamodb::Client::new(&sdk_config().await)
+}
+
+/// The functions' SDK configuration with timeouts for moto: it answers one request at a time
+/// (`scripts/moto-server.py`), and under the suite's deliberate races a request can wait in
+/// its queue longer than a production attempt may take; a write that timed out there would
+/// still land, and its retry land again.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let production = shared::aws::TIMEOUTS;
+    shared::aws::lambda_sdk_config()
+        .await
+        .to_builder()
+        .timeout_config(
+            shared::aws::Timeouts {
+                connect: production.connect,
+                attempt: Duration::from_secs(60),
+                operation: Duration::from_secs(120),
+            }
+            .config(),
+        )
+        .build()
 }
 
 /// The moto server `scripts/test` started, from `AWS_ENDPOINT_URL`.
@@ -74,6 +95,25 @@ pub async fn dynamo_store(clock: &ManualClock) -> Arc<dyn Store> {
     let client = dynamodb().await;
     let table = fresh_table(&client).await;
     Arc::new(DynamoStore::new(client, table, Arc::new(clock.clone())))
+}
+
+/// A fresh moto table as two stores on `clock`: the first for the test's own setup and
+/// checks, the second for the function under test, its calls recorded in `calls`.
+pub async fn dynamo_stores(
+    clock: &ManualClock,
+    calls: &aws_calls::AwsCalls,
+) -> (Arc<dyn Store>, Arc<dyn Store>) {
+    let client = dynamodb().await;
+    let table = fresh_table(&client).await;
+    let recorded = calls.dynamodb(&sdk_config().await);
+    (
+        Arc::new(DynamoStore::new(
+            client,
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
+        Arc::new(DynamoStore::new(recorded, table, Arc::new(clock.clone()))),
+    )
 }
 
 /// An in-memory SQLite store reading time from `clock`.

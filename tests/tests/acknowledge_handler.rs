@@ -21,11 +21,12 @@ use shared::mentions::StoredMention;
 use shared::mentions::classify::Intent;
 use shared::random::SeededRandom;
 use shared::reply::handoff::SnsSupport;
-use shared::secrets::EnvironmentSecrets;
+use shared::secrets::SecretsManager;
 use shared::social::transport::RetryPolicy;
 use shared::social::{MentionKind, Platform};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Key, NewItem, Store, keys};
+use sitrep_tests::aws_calls::AwsCalls;
 use sitrep_tests::statuses::{Next, StatusServer};
 use sitrep_tests::stream_events::{image, invocation, raw_item, stream_record};
 use sitrep_tests::{dynamodb, epoch, fresh_table, replies_config_text};
@@ -38,6 +39,8 @@ struct Rig {
     server: StatusServer,
     acknowledger: Acknowledger,
     config: Config,
+    /// The function's calls, checked against its role when the test ends.
+    _calls: AwsCalls,
 }
 
 async fn rig() -> Rig {
@@ -55,7 +58,23 @@ async fn rig() -> Rig {
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await
         .unwrap();
-    let sns = aws_sdk_sns::Client::new(&shared::aws::lambda_sdk_config().await);
+    let sdk = sitrep_tests::sdk_config().await;
+    let calls = AwsCalls::new("AcknowledgeFunction");
+    // The account's credentials, as the function reads them: the tests of this file share
+    // the secret, so whichever creates it first wins.
+    let created = aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name("sitrep/acme-m")
+        .secret_string(r#"{"access_token":"t"}"#)
+        .send()
+        .await;
+    if let Err(error) = created {
+        let exists = error
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_exists_exception());
+        assert!(exists, "moto creates the secret: {error:?}");
+    }
+    let sns = aws_sdk_sns::Client::new(&sdk);
     let topic = sns
         .create_topic()
         .name(format!("sitrep-support-{}", std::process::id()))
@@ -65,9 +84,13 @@ async fn rig() -> Rig {
         .topic_arn
         .unwrap();
     let parts = FunctionParts::new(
-        Arc::clone(&store),
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&sdk),
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
         Arc::new(clock.clone()),
-        Arc::new(EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"t"}"#)),
+        Arc::new(SecretsManager::new(calls.secrets_manager(&sdk))),
         Arc::new(SeededRandom::new(5)),
         RetryPolicy {
             attempts: 2,
@@ -79,7 +102,7 @@ async fn rig() -> Rig {
     .unwrap();
     let acknowledger = Acknowledger::new(
         parts,
-        Arc::new(SnsSupport::new(sns, topic)),
+        Arc::new(SnsSupport::new(calls.sns(&sdk), topic)),
         ConfigSource::Table,
     );
     Rig {
@@ -90,6 +113,7 @@ async fn rig() -> Rig {
         server,
         acknowledger,
         config,
+        _calls: calls,
     }
 }
 

@@ -14,12 +14,14 @@ use shared::incident::{self, ComponentStatus};
 use shared::invocation::{ConfigSource, FunctionParts};
 use shared::notify::MessageKind;
 use shared::notify::console::ConsoleNotifier;
-use shared::oncall::token::AckKey;
+use shared::notify::sns::SnsNotifier;
+use shared::oncall::token::{self, AckKey};
 use shared::random::SeededRandom;
-use shared::secrets::EnvironmentSecrets;
+use shared::secrets::{EnvironmentSecrets, SecretsManager};
 use shared::social::transport::RetryPolicy;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Store, keys};
+use sitrep_tests::aws_calls::AwsCalls;
 use sitrep_tests::stream_events::{invocation, stream_record};
 use sitrep_tests::{dynamodb, epoch, fresh_table, oncall_config_text};
 
@@ -31,6 +33,8 @@ struct Rig {
     notifier: ConsoleNotifier,
     paging: Paging,
     config: Config,
+    /// The function's calls, checked against its role when the test ends.
+    _calls: AwsCalls,
 }
 
 async fn rig() -> Rig {
@@ -48,8 +52,13 @@ async fn rig() -> Rig {
         .await
         .unwrap();
     let notifier = ConsoleNotifier::new();
+    let calls = AwsCalls::new("PageFunction");
     let parts = FunctionParts::new(
-        Arc::clone(&store),
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&sitrep_tests::sdk_config().await),
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
         Arc::new(clock.clone()),
         Arc::new(EnvironmentSecrets::new()),
         Arc::new(SeededRandom::new(3)),
@@ -71,6 +80,7 @@ async fn rig() -> Rig {
         notifier,
         paging,
         config,
+        _calls: calls,
     }
 }
 
@@ -263,4 +273,99 @@ async fn a_watchdog_alarm_pages_and_its_recovery_resolves() {
         .filter(|m| m.kind == MessageKind::Resolved)
         .count();
     assert_eq!(resolved, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_go_out_through_sns_with_the_key_read_from_secrets_manager() {
+    // The function as main.rs builds it, on moto: the key from Secrets Manager, pages
+    // published to SNS without retries.
+    let clock = ManualClock::new(epoch());
+    let sdk = sitrep_tests::sdk_config().await;
+    let calls = AwsCalls::new("PageFunction");
+    let client = dynamodb().await;
+    let table = fresh_table(&client).await;
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(
+        client.clone(),
+        table.clone(),
+        Arc::new(clock.clone()),
+    ));
+    let text = oncall_config_text("", "");
+    let config = Config::parse(&text).unwrap();
+    deployed::push(store.as_ref(), &text, "test", clock.now())
+        .await
+        .unwrap();
+    let key_name = format!("sitrep/ack-page-{}", std::process::id());
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&key_name)
+        .secret_string("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+        .send()
+        .await
+        .expect("moto creates the secret");
+    let topic = aws_sdk_sns::Client::new(&sdk)
+        .create_topic()
+        .name(format!("sitrep-pages-{}", std::process::id()))
+        .send()
+        .await
+        .expect("moto creates the topic")
+        .topic_arn
+        .unwrap();
+    let secrets = Arc::new(SecretsManager::new(calls.secrets_manager(&sdk)));
+    let key = token::load(secrets.as_ref(), &key_name).await.unwrap();
+    let parts = FunctionParts::new(
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&sdk),
+            table.clone(),
+            Arc::new(clock.clone()),
+        )),
+        Arc::new(clock.clone()),
+        secrets,
+        Arc::new(SeededRandom::new(3)),
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let paging = Paging::new(
+        parts,
+        Arc::new(SnsNotifier::new(calls.sns_without_retries(&sdk), topic)),
+        Arc::new(key),
+        Some("https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/".into()),
+        ConfigSource::Table,
+    );
+
+    let opened = incident::transition(
+        store.as_ref(),
+        &config.components[0],
+        ComponentStatus::Down,
+        Some("HTTP 503".into()),
+        clock.now(),
+    )
+    .await
+    .unwrap();
+    let id = opened
+        .iter()
+        .find_map(|c| match c {
+            incident::Change::Opened(i) => Some(i.id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let record = stream_record(
+        &client,
+        &table,
+        &keys::incident(&id),
+        "INSERT",
+        None,
+        1,
+        clock.now(),
+    )
+    .await;
+    let response = handle(&paging, invocation(json!({ "Records": [record] })))
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    let published = calls
+        .seen()
+        .iter()
+        .filter(|c| c.action() == "sns:Publish")
+        .count();
+    assert_eq!(published, 2, "bob's SMS and email: {:?}", calls.seen());
 }

@@ -17,12 +17,13 @@ use shared::secrets::SecretsManager;
 use shared::social::transport::RetryPolicy;
 use shared::store::Store;
 use sitrep_cli::x_timeline::XTimeline;
-use sitrep_tests::{dynamo_store, epoch, mentions_config_text, scheduled_event};
+use sitrep_tests::aws_calls::AwsCalls;
+use sitrep_tests::{dynamo_stores, epoch, mentions_config_text, scheduled_event};
 
 /// A secret on moto holding `value`, under a name unique to this test.
 async fn secret(value: &str) -> (String, aws_sdk_secretsmanager::Client) {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let client = aws_sdk_secretsmanager::Client::new(&shared::aws::lambda_sdk_config().await);
+    let client = aws_sdk_secretsmanager::Client::new(&sitrep_tests::sdk_config().await);
     let name = format!(
         "sitrep/acme-x-{}-{}",
         std::process::id(),
@@ -38,28 +39,30 @@ async fn secret(value: &str) -> (String, aws_sdk_secretsmanager::Client) {
     (name, client)
 }
 
+/// The poller with its table and secrets client recorded (checked against its role when the
+/// returned [`AwsCalls`] is dropped), the stand-in timeline, and a store for the test's own
+/// reads.
 async fn setup(
     secret_value: Option<&str>,
     mentions: &str,
-) -> (XTimeline, Arc<dyn Store>, ManualClock, Poller) {
+) -> (XTimeline, Arc<dyn Store>, ManualClock, Poller, AwsCalls) {
     let clock = ManualClock::new(epoch());
     let timeline = XTimeline::start("42", epoch() + TimeDelta::minutes(15))
         .await
         .unwrap();
-    let store = dynamo_store(&clock).await;
-    let (name, client) = match secret_value {
-        Some(value) => secret(value).await,
-        None => (
-            "sitrep/never-created".to_owned(),
-            aws_sdk_secretsmanager::Client::new(&shared::aws::lambda_sdk_config().await),
-        ),
+    let calls = AwsCalls::new("PollMentionsFunction");
+    let (store, poller_store) = dynamo_stores(&clock, &calls).await;
+    let name = match secret_value {
+        Some(value) => secret(value).await.0,
+        None => "sitrep/never-created".to_owned(),
     };
+    let client = calls.secrets_manager(&sitrep_tests::sdk_config().await);
     let text = mentions_config_text(&timeline.base_url(), mentions, &name);
     deployed::push(store.as_ref(), &text, "test", clock.now())
         .await
         .expect("config pushed");
     let parts = FunctionParts::new(
-        Arc::clone(&store),
+        poller_store,
         Arc::new(clock.clone()),
         Arc::new(SecretsManager::new(client)),
         Arc::new(SeededRandom::new(11)),
@@ -72,12 +75,12 @@ async fn setup(
     )
     .unwrap();
     let poller = Poller::new(parts, ConfigSource::Table);
-    (timeline, store, clock, poller)
+    (timeline, store, clock, poller, calls)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_events_store_mentions_once_and_open_a_suspected_incident() {
-    let (timeline, store, clock, poller) = setup(
+    let (timeline, store, clock, poller, _calls) = setup(
         Some(r#"{"bearer_token": "app-token"}"#),
         "surge_authors = 3\nsurge_window = \"10m\"",
     )
@@ -127,7 +130,7 @@ async fn scheduled_events_store_mentions_once_and_open_a_suspected_incident() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_secret_fails_the_run_naming_the_account() {
-    let (timeline, _store, _clock, poller) = setup(None, "").await;
+    let (timeline, _store, _clock, poller, _calls) = setup(None, "").await;
     let error = handle(&poller, scheduled_event()).await.unwrap_err();
     let text = error.to_string();
     assert!(text.contains("acme-x"), "{text}");
@@ -137,7 +140,8 @@ async fn a_missing_secret_fails_the_run_naming_the_account() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_without_the_needed_fields_is_named_but_never_quoted() {
-    let (_timeline, _store, _clock, poller) = setup(Some(r#"{"password": "hunter2"}"#), "").await;
+    let (_timeline, _store, _clock, poller, _calls) =
+        setup(Some(r#"{"password": "hunter2"}"#), "").await;
     let text = handle(&poller, scheduled_event())
         .await
         .unwrap_err()

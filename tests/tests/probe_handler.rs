@@ -7,9 +7,11 @@ use probe::{ConfigSource, Probe, Summary, handle};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{ComponentId, deployed};
 use shared::incident::{self, ComponentStatus, IncidentPhase};
+use shared::store::dynamodb::DynamoStore;
 use shared::store::{Store, keys};
 use sitrep_cli::flaky::{FlakyService, Mode};
-use sitrep_tests::{api_config_text, dynamo_store, epoch, scheduled_event};
+use sitrep_tests::aws_calls::AwsCalls;
+use sitrep_tests::{api_config_text, dynamo_stores, epoch, scheduled_event};
 
 fn config(url: &str, failure_threshold: u32) -> String {
     api_config_text(
@@ -21,9 +23,18 @@ fn config(url: &str, failure_threshold: u32) -> String {
     )
 }
 
-async fn setup(service: &FlakyService, threshold: u32) -> (Arc<dyn Store>, ManualClock, Probe) {
+/// The function's calls are recorded and checked against its role.
+fn calls() -> AwsCalls {
+    AwsCalls::new("ProbeFunction")
+}
+
+async fn setup(
+    service: &FlakyService,
+    threshold: u32,
+) -> (Arc<dyn Store>, ManualClock, Probe, AwsCalls) {
     let clock = ManualClock::new(epoch());
-    let store = dynamo_store(&clock).await;
+    let calls = calls();
+    let (store, probe_store) = dynamo_stores(&clock, &calls).await;
     deployed::push(
         store.as_ref(),
         &config(&service.health_url(), threshold),
@@ -33,18 +44,18 @@ async fn setup(service: &FlakyService, threshold: u32) -> (Arc<dyn Store>, Manua
     .await
     .expect("config pushed");
     let probe = Probe::new(
-        Arc::clone(&store),
+        probe_store,
         Arc::new(clock.clone()),
         ConfigSource::Table,
         "us-east-1",
     );
-    (store, clock, probe)
+    (store, clock, probe, calls)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_events_open_and_resolve_an_incident() {
     let service = FlakyService::start(Mode::Failing).await.unwrap();
-    let (store, clock, probe) = setup(&service, 2).await;
+    let (store, clock, probe, _calls) = setup(&service, 2).await;
 
     let first = handle(&probe, scheduled_event()).await.expect("cycle 1");
     assert_eq!(
@@ -99,7 +110,7 @@ async fn scheduled_events_open_and_resolve_an_incident() {
 async fn a_pushed_config_is_picked_up_without_a_redeploy() {
     let healthy = FlakyService::start(Mode::Healthy).await.unwrap();
     let broken = FlakyService::start(Mode::Failing).await.unwrap();
-    let (store, clock, probe) = setup(&healthy, 1).await;
+    let (store, clock, probe, _calls) = setup(&healthy, 1).await;
     assert_eq!(handle(&probe, scheduled_event()).await.unwrap().failing, 0);
 
     deployed::push(
@@ -122,7 +133,8 @@ async fn a_pushed_config_is_picked_up_without_a_redeploy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_deployed_config_is_a_clear_error() {
     let clock = ManualClock::new(epoch());
-    let store = dynamo_store(&clock).await;
+    let calls = calls();
+    let (_, store) = dynamo_stores(&clock, &calls).await;
     let probe = Probe::new(store, Arc::new(clock), ConfigSource::Table, "us-east-1");
     let error = handle(&probe, scheduled_event())
         .await
@@ -133,7 +145,9 @@ async fn no_deployed_config_is_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_deployed_config_names_field_and_line() {
     let clock = ManualClock::new(epoch());
-    let store = dynamo_store(&clock).await;
+    let client = sitrep_tests::dynamodb().await;
+    let table = sitrep_tests::fresh_table(&client).await;
+    let store = DynamoStore::new(client, table.clone(), Arc::new(clock.clone()));
     // Written around `push` (which validates), as a hand edit in the console would be.
     let mut attributes = shared::store::Attributes::new();
     attributes.insert(
@@ -144,7 +158,17 @@ async fn an_invalid_deployed_config_names_field_and_line() {
         .put(shared::store::NewItem::new(keys::config(), attributes))
         .await
         .unwrap();
-    let probe = Probe::new(store, Arc::new(clock), ConfigSource::Table, "us-east-1");
+    let calls = calls();
+    let probe = Probe::new(
+        Arc::new(DynamoStore::new(
+            calls.dynamodb(&sitrep_tests::sdk_config().await),
+            table,
+            Arc::new(clock.clone()),
+        )),
+        Arc::new(clock),
+        ConfigSource::Table,
+        "us-east-1",
+    );
     let error = handle(&probe, scheduled_event())
         .await
         .expect_err("invalid")

@@ -9,47 +9,84 @@
 #![forbid(unsafe_code)]
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use lambda_http::http::{HeaderName, HeaderValue, Response};
 use lambda_http::{Body, Error, Request, RequestExt};
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::invocation::{ConfigSource, Deployed};
 use shared::status_site::{MAX_BODY, SiteRequest, SiteResponse, StatusSite};
 use shared::store::Store;
+
+/// How long a configuration read is used before the next request reads it again. Within it,
+/// a request the configuration alone answers (an unknown id, a wrong method) costs no read
+/// at all, so a scraper walking ids costs the table nothing; a pushed configuration shows
+/// within this, well inside the pages' own cache lifetime.
+pub const CONFIG_REFRESH: chrono::Duration = chrono::Duration::seconds(15);
 
 /// What the function keeps between invocations: the site and the configuration it was
 /// last built for.
 pub struct StatusApi {
     site: StatusSite,
     config: Deployed<Config>,
+    clock: Arc<dyn Clock>,
+    recent: Mutex<Option<(DateTime<Utc>, Arc<Config>)>>,
 }
 
 impl StatusApi {
     /// Serves `site`; the configuration (components, accounts, the service's name) is read
-    /// from `source` through `store`, again only when it changes.
-    pub fn new(site: StatusSite, store: Arc<dyn Store>, source: ConfigSource) -> Self {
+    /// from `source` through `store` at most once per [`CONFIG_REFRESH`] on `clock`, and
+    /// parsed again only when it changes.
+    pub fn new(
+        site: StatusSite,
+        store: Arc<dyn Store>,
+        source: ConfigSource,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             site,
             config: Deployed::new(store, source),
+            clock,
+            recent: Mutex::new(None),
         }
     }
 
     /// Answers one request.
     pub async fn respond(&self, request: &SiteRequest) -> SiteResponse {
-        let config = match self
+        let config = self.config().await;
+        self.site.respond(config.as_deref(), request).await
+    }
+
+    /// The configuration: the one read within [`CONFIG_REFRESH`], else read now; the last
+    /// one read if reading fails (the status page is most wanted when something is failing).
+    async fn config(&self) -> Option<Arc<Config>> {
+        let now = self.clock.now();
+        let recent = self.recent.lock().map_or(None, |recent| recent.clone());
+        if let Some((read_at, config)) = &recent
+            && *read_at <= now
+            && now - *read_at < CONFIG_REFRESH
+        {
+            return Some(Arc::clone(config));
+        }
+        match self
             .config
             .get(|config, _version| async move { Ok::<_, Infallible>(config) })
             .await
         {
-            Ok(config) => Some(config),
+            Ok(config) => {
+                if let Ok(mut recent) = self.recent.lock() {
+                    *recent = Some((now, Arc::clone(&config)));
+                }
+                Some(config)
+            }
             Err(e) => {
                 // Acknowledging a page must not depend on the configuration being readable.
-                tracing::warn!(error = %e, "configuration unavailable; only links are served");
-                None
+                tracing::warn!(error = %e, "configuration unavailable; the last one read (if any) serves");
+                recent.map(|(_, config)| config)
             }
-        };
-        self.site.respond(config.as_deref(), request).await
+        }
     }
 }
 

@@ -37,8 +37,8 @@ async fn main() -> Result<(), Error> {
         store.clone(),
         clock.clone(),
         key,
-        XWebhook::new(store.clone(), clock, secrets),
+        XWebhook::new(store.clone(), clock.clone(), secrets),
     );
-    let api = StatusApi::new(site, store, source);
+    let api = StatusApi::new(site, store, source, clock);
     lambda_http::run(service_fn(|request| handle(&api, request))).await
 }

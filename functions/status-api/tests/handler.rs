@@ -4,227 +4,25 @@
 //! HEAD drops the body, unknown components and incidents are 404, wrong methods 405 with
 //! `Allow`, oversized and malformed input is refused, an acknowledgement link's GET confirms
 //! and its POST acknowledges once, X's webhook answers its CRC and refuses forged deliveries,
-//! and what is shown is escaped.
+//! and what is shown is escaped. A scraper walking ids costs no store reads, and every answer
+//! carries exactly one `Cache-Control` and one `X-Content-Type-Options`.
 
-use std::io::Read;
-use std::sync::Arc;
+mod rig;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use flate2::read::GzDecoder;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use chrono::Duration;
 use lambda_http::http::Response;
 use lambda_http::{Body, Request};
+use rig::*;
 use serde_json::{Value, json};
-use shared::clock::{Clock, ManualClock};
-use shared::config::{Config, PersonId, PolicyId, deployed};
-use shared::history;
-use shared::incident::{self, ComponentStatus};
-use shared::invocation::ConfigSource;
-use shared::mentions::surge;
-use shared::oncall::Urgency;
+use shared::clock::Clock;
 use shared::oncall::paging::{AckVia, Escalation};
-use shared::oncall::token::{self, AckKey};
-use shared::random::SeededRandom;
-use shared::secrets::EnvironmentSecrets;
-use shared::social::Platform;
 use shared::social::x::webhook::WebhookKey;
-use shared::status_site::x_webhook::XWebhook;
-use shared::status_site::{MAX_BODY, StatusSite};
-use shared::store::sqlite::SqliteStore;
-use shared::store::{NewItem, Query, Store, keys};
-use status_api::{StatusApi, handle};
-
-const INCIDENT: &str = "20261123-100300-api";
-const CONSUMER_SECRET: &str = "drill-consumer-secret";
-
-const CONFIG: &str = r#"
-[service]
-name = "Acme Cloud"
-status_url = "https://status.acme.example"
-
-[[components]]
-id = "api"
-name = "Public API"
-
-[[components]]
-id = "console"
-name = "<Console> & \"Dashboard\""
-
-[[checks]]
-id = "api-health"
-component = "api"
-kind = "http"
-url = "http://10.0.0.5:8080/internal-health"
-
-[[checks]]
-id = "console-health"
-component = "console"
-kind = "http"
-url = "http://10.0.0.6:8080/internal-health"
-
-[[accounts]]
-id = "acme-x"
-platform = "x"
-handle = "acme"
-user_id = "42"
-credentials = "acme/x"
-"#;
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 10, 10, 0).unwrap()
-}
-
-fn key() -> AckKey {
-    AckKey::from_secret_text("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap()
-}
-
-struct Rig {
-    clock: ManualClock,
-    store: Arc<dyn Store>,
-    /// The same store, for its change feed.
-    sqlite: Arc<SqliteStore>,
-    api: StatusApi,
-}
-
-fn rig() -> Rig {
-    let clock = ManualClock::new(start());
-    let sqlite = Arc::new(SqliteStore::in_memory(Arc::new(clock.clone())).unwrap());
-    let store: Arc<dyn Store> = sqlite.clone();
-    let secrets = EnvironmentSecrets::new().with(
-        "acme/x",
-        &json!({
-            "consumer_key": "ck",
-            "consumer_secret": CONSUMER_SECRET,
-            "access_token": "42-at",
-            "access_token_secret": "ats",
-        })
-        .to_string(),
-    );
-    let site = StatusSite::new(
-        Arc::clone(&store),
-        Arc::new(clock.clone()),
-        key(),
-        XWebhook::new(
-            Arc::clone(&store),
-            Arc::new(clock.clone()),
-            Arc::new(secrets),
-        ),
-    );
-    let api = StatusApi::new(site, Arc::clone(&store), ConfigSource::Table);
-    Rig {
-        clock,
-        store,
-        sqlite,
-        api,
-    }
-}
-
-/// The rig with the config deployed, the API down since 10:03 (its incident open), the
-/// console's incident of two days ago resolved, and a week of uptime samples.
-async fn outage() -> Rig {
-    let rig = rig();
-    let now = rig.clock.now();
-    deployed::push(&*rig.store, CONFIG, "test", now)
-        .await
-        .unwrap();
-    let config = Config::parse(CONFIG).unwrap();
-    let (api, console) = (&config.components[0], &config.components[1]);
-    for day in 1..7 {
-        for minute in 0..60 {
-            let at = now - Duration::days(day) + Duration::minutes(minute);
-            history::record(&*rig.store, &api.id, ComponentStatus::Operational, at)
-                .await
-                .unwrap();
-        }
-    }
-    let two_days_ago = now - Duration::days(2);
-    incident::transition(
-        &*rig.store,
-        console,
-        ComponentStatus::Down,
-        Some("connect to 10.0.0.6:8080 refused".into()),
-        two_days_ago,
-    )
-    .await
-    .unwrap();
-    incident::transition(
-        &*rig.store,
-        console,
-        ComponentStatus::Operational,
-        None,
-        two_days_ago + Duration::minutes(25),
-    )
-    .await
-    .unwrap();
-    incident::transition(
-        &*rig.store,
-        api,
-        ComponentStatus::Down,
-        Some("GET http://10.0.0.5:8080/internal-health answered 503".into()),
-        Utc.with_ymd_and_hms(2026, 11, 23, 10, 3, 0).unwrap(),
-    )
-    .await
-    .unwrap();
-    rig
-}
-
-/// The fixture, as API Gateway sends it for this method, path (with query) and body.
-fn request(method: &str, path_and_query: &str, body: Option<(&str, bool)>) -> Request {
-    request_with(method, path_and_query, body, &[])
-}
-
-fn request_with(
-    method: &str,
-    path_and_query: &str,
-    body: Option<(&str, bool)>,
-    headers: &[(&str, &str)],
-) -> Request {
-    let mut payload: Value =
-        serde_json::from_str(include_str!("fixtures/http-api-request.json")).unwrap();
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    payload["rawPath"] = json!(path);
-    payload["rawQueryString"] = json!(query);
-    payload["requestContext"]["http"]["path"] = json!(path);
-    payload["requestContext"]["http"]["method"] = json!(method);
-    payload["pathParameters"]["proxy"] = json!(path.trim_start_matches('/'));
-    if let Some((text, base64)) = body {
-        payload["body"] = json!(text);
-        payload["isBase64Encoded"] = json!(base64);
-    }
-    for (name, value) in headers {
-        payload["headers"][*name] = json!(value);
-    }
-    lambda_http::request::from_str(&payload.to_string())
-        .expect("the fixture is an HTTP API request")
-}
-
-fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
-    response.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The body as a browser reads it: unzipped when it says it is gzipped.
-fn text(response: &Response<Body>) -> String {
-    let bytes: &[u8] = match response.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    // A HEAD answer keeps GET's headers, gzip included, without the body.
-    if header(response, "content-encoding") == Some("gzip") && !bytes.is_empty() {
-        let mut unzipped = String::new();
-        GzDecoder::new(bytes)
-            .read_to_string(&mut unzipped)
-            .expect("a gzipped body unzips to UTF-8");
-        unzipped
-    } else {
-        String::from_utf8_lossy(bytes).into_owned()
-    }
-}
-
-async fn get(rig: &Rig, path: &str) -> Response<Body> {
-    handle(&rig.api, request("GET", path, None)).await.unwrap()
-}
+use shared::status_site::MAX_BODY;
+use shared::store::{Store, keys};
+use status_api::handle;
 
 #[tokio::test]
 async fn the_page_is_gzipped_for_browsers_that_accept_it_and_plain_for_the_rest() {
@@ -781,4 +579,210 @@ async fn without_a_readable_config_links_work_and_the_page_asks_to_retry() {
     assert_eq!(status.status(), 503);
     assert_eq!(header(&status, "retry-after"), Some("30"));
     assert_eq!(header(&status, "cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn a_scraper_walking_ids_costs_no_store_reads() {
+    let rig = outage().await;
+    // The first request reads the configuration; the next ones within its refresh do not.
+    assert_eq!(get(&rig, "/badge/api.svg").await.status(), 200);
+    let before = rig.reads();
+    for n in 0..40 {
+        for path in [
+            format!("/badge/c{n}.svg"),
+            format!("/badge/c{n}.json"),
+            format!("/api/v1/components/c{n}"),
+            format!("/api/v1/incidents/i{n}"),
+            format!("/api/v1/incidents/2026112{}-100300-API", n % 10),
+            format!("/api/v1/incidents/2999010{}-000000-api", n % 10),
+            format!("/api/v1/incidents/20261123-1003{n:02}"),
+            format!("/nothing/{n}"),
+        ] {
+            let answer = get(&rig, &path).await;
+            assert_eq!(answer.status(), 404, "{path}: {}", text(&answer));
+            assert_eq!(
+                header(&answer, "cache-control"),
+                Some("public, max-age=30"),
+                "{path}"
+            );
+        }
+        // A link whose token cannot be one is refused before its record is looked up.
+        let answer = get(&rig, &format!("/ack/not-a-token-{n}")).await;
+        assert_eq!(answer.status(), 400, "{}", text(&answer));
+    }
+    assert_eq!(rig.reads(), before, "unknown ids read the store");
+
+    // An incident id of the right shape costs one read of its record, never the snapshot.
+    let before = rig.reads();
+    for n in 0..10 {
+        let path = format!("/api/v1/incidents/20261123-0900{n:02}-api");
+        assert_eq!(get(&rig, &path).await.status(), 404, "{path}");
+    }
+    assert_eq!(rig.reads(), before + 10);
+
+    // After the refresh interval the configuration is read again, once.
+    rig.clock.advance(Duration::seconds(16));
+    let before = rig.reads();
+    assert_eq!(get(&rig, "/badge/nope.svg").await.status(), 404);
+    assert_eq!(get(&rig, "/badge/nope.json").await.status(), 404);
+    assert_eq!(rig.reads(), before + 1);
+}
+
+/// Each header of the answer, by lower-case name, with how many times it is sent.
+fn header_counts(response: &Response<Body>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for name in response.headers().keys() {
+        counts.insert(
+            name.as_str().to_owned(),
+            response.headers().get_all(name).iter().count(),
+        );
+    }
+    counts
+}
+
+#[tokio::test]
+async fn every_answer_carries_exactly_one_cache_control_and_one_nosniff() {
+    let rig = outage().await;
+    paging(&*rig.store, rig.clock.now()).await;
+    let token = mint(&rig).await;
+    let used = mint(&rig).await;
+    let delivery = json!({"for_user_id": "42", "tweet_create_events": []}).to_string();
+    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let huge = "x".repeat(MAX_BODY + 1);
+    let long_path = format!("/{}", "a".repeat(2000));
+    let mut requests: Vec<(String, Request)> = Vec::new();
+    let mut add = |label: String, request: Request| requests.push((label, request));
+    for path in [
+        "/",
+        "/index.html",
+        "/api/v2/summary.json",
+        "/api/v2/status.json",
+        "/api/v2/components.json",
+        "/api/v2/incidents.json",
+        "/api/v2/incidents/unresolved.json",
+        "/api/v2/scheduled-maintenances.json",
+        "/api/v1/status",
+        "/api/v1/components",
+        "/api/v1/components/api",
+        "/api/v1/components/nope",
+        "/api/v1/incidents",
+        "/api/v1/incidents/20261123-100300-api",
+        "/api/v1/incidents/20261123-100301-api",
+        "/api/v1/incidents/nope",
+        "/api/v1/openapi.json",
+        "/feed.atom",
+        "/badge.svg",
+        "/badge.json",
+        "/badge/api.svg",
+        "/badge/api.json",
+        "/badge/nope.svg",
+        "/badge/nope.json",
+        "/nothing",
+        long_path.as_str(),
+        "/webhooks/x",
+        "/webhooks/x?crc_token=challenge-1",
+        "/webhooks/x?crc_token=%zz",
+        "/ack",
+        "/ack/not-a-token",
+        "/ack/20261123-100300-api/not-a-token",
+    ] {
+        for method in ["GET", "HEAD", "POST", "DELETE", "OPTIONS"] {
+            add(format!("{method} {path}"), request(method, path, None));
+        }
+        add(
+            format!("GET {path} (identity)"),
+            request_with("GET", path, None, &[("accept-encoding", "identity")]),
+        );
+    }
+    add(
+        "GET link".into(),
+        request("GET", &format!("/ack/{token}"), None),
+    );
+    add(
+        "GET long link".into(),
+        request("GET", &format!("/ack/{INCIDENT}/{token}"), None),
+    );
+    add(
+        "GET link of another incident".into(),
+        request("GET", &format!("/ack/20261123-100301-api/{token}"), None),
+    );
+    add(
+        "POST link".into(),
+        request("POST", &format!("/ack/{used}"), None),
+    );
+    add(
+        "POST used link".into(),
+        request("POST", &format!("/ack/{used}"), None),
+    );
+    add(
+        "POST forged link".into(),
+        request("POST", &format!("/ack/{}", "A".repeat(27)), None),
+    );
+    add(
+        "POST oversized".into(),
+        request("POST", "/webhooks/x", Some((&huge, false))),
+    );
+    add(
+        "POST unsigned delivery".into(),
+        request("POST", "/webhooks/x", Some((&delivery, false))),
+    );
+    add(
+        "POST signed delivery".into(),
+        request_with(
+            "POST",
+            "/webhooks/x",
+            Some((&delivery, false)),
+            &[("x-twitter-webhooks-signature", &signature)],
+        ),
+    );
+    let mut statuses = std::collections::BTreeSet::new();
+    for (label, request) in requests {
+        let answer = handle(&rig.api, request).await.unwrap();
+        statuses.insert(answer.status().as_u16());
+        let counts = header_counts(&answer);
+        assert_eq!(counts.get("cache-control"), Some(&1), "{label}: {counts:?}");
+        assert_eq!(
+            counts.get("x-content-type-options"),
+            Some(&1),
+            "{label}: {counts:?}"
+        );
+        assert!(counts.values().all(|&n| n == 1), "{label}: {counts:?}");
+    }
+    for status in [200, 400, 401, 403, 404, 405, 410, 413, 414] {
+        assert!(
+            statuses.contains(&status),
+            "{status} not covered: {statuses:?}"
+        );
+    }
+
+    // The store failing: the snapshot and an incident's record cannot be read (503), a link
+    // cannot be checked (503).
+    rig.counting.failing.store(true, Ordering::SeqCst);
+    for path in [
+        "/".to_owned(),
+        "/badge/api.svg".to_owned(),
+        "/api/v1/incidents/20261123-100300-api".to_owned(),
+        format!("/ack/{token}"),
+    ] {
+        let answer = get(&rig, &path).await;
+        assert_eq!(answer.status(), 503, "{path}");
+        let counts = header_counts(&answer);
+        assert_eq!(counts.get("cache-control"), Some(&1), "{path}: {counts:?}");
+        assert_eq!(header(&answer, "cache-control"), Some("no-store"), "{path}");
+        assert_eq!(counts.get("x-content-type-options"), Some(&1), "{path}");
+    }
+    // Without any configuration read yet: only links are served, the rest asks to retry.
+    let fresh = rig_with_failing_store();
+    for path in ["/", "/badge/api.svg", "/nothing", "/webhooks/x"] {
+        let answer = get(&fresh, path).await;
+        let counts = header_counts(&answer);
+        assert_eq!(counts.get("cache-control"), Some(&1), "{path}: {counts:?}");
+        assert_eq!(counts.get("x-content-type-options"), Some(&1), "{path}");
+    }
+}
+
+fn rig_with_failing_store() -> Rig {
+    let rig = rig();
+    rig.counting.failing.store(true, Ordering::SeqCst);
+    rig
 }

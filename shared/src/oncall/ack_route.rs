@@ -119,7 +119,7 @@ impl AckRoute {
             None => match token::check(&*self.store, &self.key, token, self.clock.now()).await {
                 Ok(grant) => grant.incident,
                 Err(e) if request.method == "GET" || request.method == "POST" => {
-                    return self.refusal("-", &e);
+                    return self.refusal(&e);
                 }
                 Err(_) => String::new(),
             },
@@ -161,7 +161,7 @@ impl AckRoute {
                     "<form method=\"post\"><button type=\"submit\">Acknowledge</button></form>";
                 self.page(200, &heading, &message, Some(form))
             }
-            Err(e) => self.refusal(incident, &e),
+            Err(e) => self.refusal(&e),
         }
     }
 
@@ -170,7 +170,7 @@ impl AckRoute {
         let now = self.clock.now();
         let grant = match token::redeem_for(&*self.store, &self.key, token, incident, now).await {
             Ok(grant) => grant,
-            Err(e) => return self.refusal(incident, &e),
+            Err(e) => return self.refusal(&e),
         };
         match paging::acknowledge(
             &*self.store,
@@ -183,6 +183,8 @@ impl AckRoute {
         {
             Ok(outcome) => self.outcome(&grant, &outcome).await,
             Err(e) => {
+                // The token was minted for this incident: its id is no longer the path's word.
+                let incident = grant.incident.as_str();
                 tracing::error!(incident, error = %e, "acknowledging through a link failed");
                 // The link was spent on an acknowledgement that did not happen: give it back,
                 // so the retry the page asks for can work.
@@ -235,7 +237,7 @@ impl AckRoute {
     }
 
     /// The page for a token that does not work, with a status that says why.
-    fn refusal(&self, incident: &str, error: &TokenError) -> AckResponse {
+    fn refusal(&self, error: &TokenError) -> AckResponse {
         let (status, heading, message) = match error {
             TokenError::Malformed => (
                 400,
@@ -275,11 +277,13 @@ impl AckRoute {
                 "The link could not be checked.".to_owned(),
             ),
         };
-        // Never log the token: it is the credential.
+        // Nothing from the path is logged: the token is the credential, and a link refused
+        // proves nothing about what its other segment is (a link cut or joined in the wrong
+        // place puts the token there).
         if status >= 500 {
-            tracing::error!(incident, error = %error, "acknowledgement link not checked");
+            tracing::error!(error = %error, "acknowledgement link not checked");
         } else {
-            tracing::warn!(incident, error = %error, "acknowledgement link refused");
+            tracing::warn!(error = %error, "acknowledgement link refused");
         }
         self.page(status, heading, &message, None)
     }

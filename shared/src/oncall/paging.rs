@@ -1285,7 +1285,8 @@ impl Pager {
         use super::sms::{Command, help_text};
         let now = self.clock.now();
         let Some(person) = self.oncall().person_by_phone(&inbound.from).cloned() else {
-            tracing::warn!(from = %inbound.from, "text from a number of nobody on call; not answered");
+            // The number itself stays out of the log: it is a stranger's personal data.
+            tracing::warn!(message = %inbound.id, "text from a number of nobody on call; not answered");
             return Ok(());
         };
         let service = self.config.service.name.clone();

@@ -20,8 +20,11 @@ pub mod x_webhook;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::incident::{self, IncidentPhase};
 use crate::oncall::ack_route::{AckRequest, AckRoute};
 use crate::oncall::token::AckKey;
 use crate::store::Store;
@@ -151,10 +154,19 @@ impl SiteResponse {
         Self::new(status, JSON, value.to_string())
     }
 
-    /// The same response with one more header.
+    /// The same response with header `name` set to `value`, replacing any value it had:
+    /// every header is sent exactly once, so a cache never has to choose between two
+    /// `Cache-Control`s.
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name, value.into()));
         self
+    }
+
+    /// A 404 for a path or id that names nothing. Cacheable like the public pages: a scraper
+    /// walking ids is then answered by a cache in front as often as by the function.
+    pub fn not_found(what: &str) -> Self {
+        Self::text(404, what).public_for(PUBLIC_MAX_AGE)
     }
 
     /// The same response, cacheable by anyone for `seconds`.
@@ -310,7 +322,7 @@ impl StatusSite {
             return SiteResponse::text(413, "Request body too large");
         }
         let Some(route) = Route::of(&request.path) else {
-            return SiteResponse::text(404, "Not found").public_for(PUBLIC_MAX_AGE);
+            return SiteResponse::not_found("Not found");
         };
         let method = request.method.as_str();
         let allowed = route.allowed();
@@ -344,9 +356,10 @@ impl StatusSite {
                     path: &request.path,
                 })
                 .await;
-            let mut response = SiteResponse::new(answer.status, answer.content_type, answer.body);
-            response.headers.extend(answer.headers);
-            return response;
+            return answer.headers.into_iter().fold(
+                SiteResponse::new(answer.status, answer.content_type, answer.body),
+                |response, (name, value)| response.with(name, value),
+            );
         }
         let Some(config) = config else {
             return SiteResponse::text(503, "The status page is being updated; try again shortly.")
@@ -361,15 +374,14 @@ impl StatusSite {
                 .with("Access-Control-Allow-Origin", "*");
             return encoding::negotiate(request, response);
         }
+        if let Some(answer) = self.unknown_id(config, route).await {
+            return answer;
+        }
         let snapshot = match snapshot::read(self.store.as_ref(), config, self.clock.now()).await {
             Ok(snapshot) => snapshot,
             Err(e) => {
                 tracing::error!(error = %e, "could not read the status snapshot");
-                return SiteResponse::text(
-                    503,
-                    "Status temporarily unavailable; try again shortly.",
-                )
-                .with("Retry-After", "10");
+                return unavailable();
             }
         };
         let response = render(&snapshot, route).public_for(PUBLIC_MAX_AGE);
@@ -383,10 +395,81 @@ impl StatusSite {
     }
 }
 
+impl StatusSite {
+    /// The 404 for a route whose id names nothing, decided before the snapshot is read: a
+    /// scraper walking ids must not cost a snapshot's dozens of reads per request. Component
+    /// ids are known from the configuration alone. An incident id is first checked for the
+    /// shape sitrep gives incidents (see [`plausible_incident_id`]), with no read; only a
+    /// well-formed one costs a single read of its record, and only a real incident the
+    /// snapshot lists costs the snapshot.
+    async fn unknown_id(&self, config: &Config, route: &Route) -> Option<SiteResponse> {
+        match route {
+            Route::Badge(id, _) | Route::V1Component(id) => {
+                (!config.components.iter().any(|c| c.id.as_str() == id))
+                    .then(|| SiteResponse::not_found("No such component"))
+            }
+            Route::V1Incident(id) => {
+                let now = self.clock.now();
+                if !plausible_incident_id(id, now) {
+                    return Some(SiteResponse::not_found("No such incident"));
+                }
+                match incident::load(self.store.as_ref(), id).await {
+                    Ok(Some(found)) => {
+                        let horizon = now - chrono::Duration::days(snapshot::RECENT_INCIDENT_DAYS);
+                        let listed = found.phase == IncidentPhase::Open
+                            || found.resolved_at.is_some_and(|at| at >= horizon);
+                        (!listed).then(|| SiteResponse::not_found("No such incident"))
+                    }
+                    Ok(None) => Some(SiteResponse::not_found("No such incident")),
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not read an incident");
+                        Some(unavailable())
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether `id` has the shape of the incidents sitrep opens: `<yyyymmdd>-<hhmmss>-<slug>`
+/// (the slug a component's id, `<component>-reports` or `reports`), opened no later than a
+/// few minutes from `now` (the functions' clocks differ a little).
+pub fn plausible_incident_id(id: &str, now: DateTime<Utc>) -> bool {
+    let (Some(stamp), Some(rest)) = (id.get(..15), id.get(15..)) else {
+        return false;
+    };
+    let Some(slug) = rest.strip_prefix('-') else {
+        return false;
+    };
+    let Ok(opened) = NaiveDateTime::parse_from_str(stamp, "%Y%m%d-%H%M%S") else {
+        return false;
+    };
+    // `%Y` also takes signs and longer years; the stamp sitrep writes is digits only.
+    stamp.bytes().enumerate().all(|(n, b)| {
+        if n == 8 {
+            b == b'-'
+        } else {
+            b.is_ascii_digit()
+        }
+    }) && opened.and_utc() <= now + chrono::Duration::minutes(5)
+        && !slug.is_empty()
+        && slug.len() <= 64 + "-reports".len()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// The answer when the store cannot be read.
+fn unavailable() -> SiteResponse {
+    SiteResponse::text(503, "Status temporarily unavailable; try again shortly.")
+        .with("Retry-After", "10")
+}
+
 /// The public routes, rendered from one snapshot.
 fn render(snapshot: &Snapshot, route: &Route) -> SiteResponse {
     let json = |value: serde_json::Value| SiteResponse::json(200, &value);
-    let unknown = |what: &str| SiteResponse::text(404, &format!("No such {what}"));
+    let unknown = |what: &str| SiteResponse::not_found(&format!("No such {what}"));
     match route {
         Route::Page => SiteResponse::new(200, HTML, page::render(snapshot))
             .with("Content-Security-Policy", PAGE_CSP)
@@ -454,5 +537,59 @@ mod tests {
         assert_eq!(Route::of("/api/v1/components/"), None);
         assert_eq!(Route::of("/api/v1/components/a/b"), None);
         assert_eq!(Route::of("/feed.atom/"), None);
+    }
+
+    #[test]
+    fn incident_ids_are_told_from_their_shape_alone() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 10, 10, 0).unwrap();
+        for id in [
+            "20261123-100300-api",
+            "20261123-100300-api-reports",
+            "20261123-100300-reports",
+            "20261123-101400-api",
+            "19991231-235959-a_b",
+        ] {
+            assert!(plausible_incident_id(id, now), "{id}");
+        }
+        for id in [
+            "",
+            "api",
+            "20261123-100300",
+            "20261123-100300-",
+            "20261123-100300-API",
+            "20261123-100300-a.b",
+            "20261123-100300_api",
+            "20261123-250000-api",
+            "20261323-100300-api",
+            "+2026112-100300-api",
+            "20261123-101600-api",
+            "29991231-000000-api",
+            "20261123-100300-é",
+        ] {
+            assert!(!plausible_incident_id(id, now), "{id}");
+        }
+        let long = format!("20261123-100300-{}", "a".repeat(73));
+        assert!(!plausible_incident_id(&long, now));
+    }
+
+    #[test]
+    fn a_header_set_twice_is_sent_once_with_the_last_value() {
+        let response = SiteResponse::text(404, "Not found").public_for(PUBLIC_MAX_AGE);
+        let cache: Vec<_> = response
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cache-control"))
+            .collect();
+        assert_eq!(cache, [&("Cache-Control", "public, max-age=30".to_owned())]);
+        let response = response.with("cache-control", "no-store");
+        assert_eq!(response.header("Cache-Control"), Some("no-store"));
+        assert_eq!(
+            response
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("cache-control"))
+                .count(),
+            1
+        );
     }
 }
