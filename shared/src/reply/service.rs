@@ -30,7 +30,7 @@ use crate::mentions::surge;
 use crate::random::Random;
 use crate::secrets::SecretSource;
 use crate::social::connect::{ClientDeps, connect};
-use crate::social::{Attempt, Outgoing, SocialClient, SocialError};
+use crate::social::{Attempt, Outgoing, Posted, SocialClient, SocialError};
 use crate::store::{Created, ItemChange, Key, NewItem, Query, Store, StoreError, keys};
 
 /// How long a thread sitrep replied in stays closed to further replies.
@@ -760,6 +760,25 @@ impl Responder {
     ) -> Result<Step, StoreError> {
         let store = self.store.as_ref();
         let attempt = match &stored.job.state {
+            // Out, yet still in the outbox: the run that posted it may have failed before
+            // everything that follows a post was written (the thread markers, the follow-up
+            // list, the response record). Each absorbs a repetition, so they are written
+            // again, as of the post's own time; the post was reported when it went out.
+            JobState::Posted { id, url, at } => {
+                let posted = Posted {
+                    id: id.clone(),
+                    url: url.clone(),
+                    recovered: false,
+                    rate_limit: None,
+                };
+                self.finished(&stored, Some(&posted), *at, &mut Vec::new())
+                    .await?;
+                return Ok(Step::Done);
+            }
+            JobState::Recorded { at } => {
+                self.finished(&stored, None, *at, &mut Vec::new()).await?;
+                return Ok(Step::Done);
+            }
             state if state.is_final() => return Ok(Step::Done),
             JobState::Queued { not_before } => {
                 if not_before.is_some_and(|t| t > now) {
@@ -1070,7 +1089,7 @@ impl Responder {
     async fn finished(
         &self,
         done: &StoredJob,
-        posted: Option<&crate::social::Posted>,
+        posted: Option<&Posted>,
         now: DateTime<Utc>,
         events: &mut Vec<ReplyEvent>,
     ) -> Result<(), StoreError> {
