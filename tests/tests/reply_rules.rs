@@ -969,3 +969,40 @@ async fn a_write_failing_around_a_reply_still_closes_its_thread_and_brings_one_f
         );
     }
 }
+
+#[tokio::test]
+async fn a_handoff_whose_mark_fails_once_is_not_handed_off_again_by_a_late_redelivery() {
+    // Whichever write of a complaint's handling fails once, the retry and a redelivery a
+    // few minutes later (past the handoff's lease) hand it to a person once in all.
+    for nth in 0..8 {
+        let rig = rig("", "").await;
+        let faults = Arc::new(FlakyStore::new(Arc::clone(&rig.store)));
+        let store: Arc<dyn Store> = faults.clone();
+        let responder = responder(&rig.config, &store, &rig.clock, &rig.support);
+        let complaint = rig.mention("51", "gus", Intent::Complaint, Some("login"));
+        let change = rig.store_mention(&complaint).await;
+        faults.fail_nth_write(nth);
+        let first = responder
+            .handle(std::slice::from_ref(&change), deadline())
+            .await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            responder
+                .handle(std::slice::from_ref(&change), deadline())
+                .await;
+        }
+        rig.clock.advance(TimeDelta::minutes(3));
+        responder.handle(&[change], deadline()).await;
+        let reasons: Vec<String> = rig
+            .support
+            .handed_off()
+            .into_iter()
+            .map(|h| h.reason)
+            .collect();
+        assert_eq!(
+            reasons,
+            ["complaint_without_incident"],
+            "write {nth} failed"
+        );
+    }
+}

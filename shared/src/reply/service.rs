@@ -534,9 +534,19 @@ impl Responder {
             published: true,
             ..claim
         };
+        // A claim left unmarked is taken over once its lease runs out, and the handoff
+        // published again: the mark is worth a few attempts (the same write each time, so
+        // one that was applied and only lost its answer is recognised).
         let item = NewItem::encode(key.clone(), &published)?.expiring_at(expires);
-        if let Err(e) = self.store.update(item, version).await {
-            // The handoff is out; failing now would only publish it again.
+        let mut marked = Ok(());
+        for _ in 0..WRITE_ATTEMPTS {
+            marked = self.store.update(item.clone(), version).await.map(drop);
+            if !matches!(marked, Err(StoreError::Backend(_))) {
+                break;
+            }
+        }
+        if let Err(e) = marked {
+            // The handoff is out; failing now would only publish it again sooner.
             tracing::warn!(post = %mention.id, error = %e, "handoff published but not marked so");
         }
         events.push(ReplyEvent::HandedOff {
