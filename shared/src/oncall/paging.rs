@@ -787,6 +787,9 @@ impl Pager {
             {
                 Ok(_) if stopped => return Ok(true),
                 Ok(_) => {
+                    // Everyone marked sending is paged now or never: a delivery that could
+                    // not be recorded must not cost the people after it their page.
+                    let mut unrecorded = None;
                     for person in due {
                         let outcome = self
                             .page_person(escalation, &person, MessageKind::Page, report)
@@ -794,7 +797,12 @@ impl Pager {
                         if let Delivery::Failed { reason, .. } = &outcome {
                             reasons.push(format!("{person}: {reason}"));
                         }
-                        self.record_delivery(&key, &person, outcome).await?;
+                        if let Err(e) = self.record_delivery(&key, &person, outcome).await {
+                            unrecorded.get_or_insert(e);
+                        }
+                    }
+                    if let Some(e) = unrecorded {
+                        return Err(e);
                     }
                     break;
                 }
@@ -1110,6 +1118,9 @@ impl Pager {
             };
             let item = NewItem::encode(notice.clone(), &claim)?.expiring_at(now + CLAIM_RETENTION);
             if self.store.create(item).await? == Created::Yes {
+                // The claim says everyone is being told: a retry tells nobody, so one failed
+                // record must not stop the messages to the others.
+                let mut unrecorded = None;
                 for recipient in &claim.recipients {
                     let outcome = self
                         .page_person(
@@ -1119,8 +1130,15 @@ impl Pager {
                             report,
                         )
                         .await;
-                    self.record_delivery(&notice, &recipient.person, outcome)
-                        .await?;
+                    if let Err(e) = self
+                        .record_delivery(&notice, &recipient.person, outcome)
+                        .await
+                    {
+                        unrecorded.get_or_insert(e);
+                    }
+                }
+                if let Some(e) = unrecorded {
+                    return Err(e);
                 }
             }
         }
