@@ -593,3 +593,39 @@ async fn a_write_failing_while_a_step_pages_two_people_costs_neither_their_page(
         assert_eq!(paged, ["bob", "bob", "carol"], "write {nth} failed");
     }
 }
+
+#[tokio::test]
+async fn someone_paged_whose_delivery_was_not_recorded_is_still_told_of_the_resolution() {
+    // Whichever write of the opening fails (the one recording bob's page among them, which
+    // leaves him marked sending), the record is retried and bob, paged once, hears that the
+    // incident is resolved.
+    for nth in 0..10 {
+        let rig = rig();
+        let (incident, opened) = rig.open().await;
+        let (pager, faults) = flaky_pager(&rig);
+        faults.fail_nth_write(nth);
+        let first = pager.handle(std::slice::from_ref(&opened)).await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            let retry = pager.handle(std::slice::from_ref(&opened)).await;
+            assert!(retry.failed.is_empty(), "write {nth}: {:?}", retry.errors);
+        }
+        rig.clock.advance(Duration::minutes(2));
+        incident::close(&*rig.store, &incident.id, rig.clock.now())
+            .await
+            .unwrap();
+        let resolved = rig.change_of(&incident.id, "2").await;
+        let report = pager.handle(&[resolved]).await;
+        assert!(report.failed.is_empty(), "write {nth}: {:?}", report.errors);
+        assert_eq!(
+            rig.sent(),
+            [
+                ("bob".to_owned(), MessageKind::Page),
+                ("bob".to_owned(), MessageKind::Page),
+                ("bob".to_owned(), MessageKind::Resolved),
+                ("bob".to_owned(), MessageKind::Resolved),
+            ],
+            "write {nth} failed"
+        );
+    }
+}

@@ -1174,8 +1174,13 @@ impl Pager {
                     continue;
                 };
                 for recipient in item.decode::<PageClaim>()?.recipients {
-                    if matches!(recipient.delivery, Delivery::Sent { .. })
-                        && !people.contains(&recipient.person)
+                    // `Sending` stays when the run that paged could not record the delivery
+                    // (or died right after): they may have been paged, and must not be left
+                    // working on an incident that is over.
+                    if matches!(
+                        recipient.delivery,
+                        Delivery::Sent { .. } | Delivery::Sending { .. }
+                    ) && !people.contains(&recipient.person)
                     {
                         people.push(recipient.person);
                     }
