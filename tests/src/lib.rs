@@ -1,9 +1,11 @@
 //! Support for sitrep's cross-crate tests: the DynamoDB endpoint (moto, started by
-//! `scripts/test`), fresh tables, and stores on a manual clock.
+//! `scripts/test`), fresh tables, stores on a manual clock, and Lambda's delivery of the
+//! table's stream ([`lambda_delivery`]).
 #![forbid(unsafe_code)]
 
 pub mod aws_calls;
 pub mod iam;
+pub mod lambda_delivery;
 pub mod lost_answers;
 pub mod queues;
 pub mod replay;

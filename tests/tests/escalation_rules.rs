@@ -1,7 +1,8 @@
 //! The escalation engine on the embedded store with a fake clock and the console notifier:
 //! who is paged when, escalation after a missed acknowledgement, repeats until exhausted,
 //! gaps and undeliverable pages falling through, low urgency waiting for working hours,
-//! resolution messages, SMS commands and the watchdog.
+//! resolution messages, SMS commands and the watchdog, and a failed write between two
+//! people's messages costing neither of them theirs.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use shared::oncall::paging::{AckLinks, AckOutcome, AckVia, Pager, PagingEvent, P
 use shared::oncall::token::AckKey;
 use shared::random::SeededRandom;
 use shared::store::{ItemChange, Store, keys};
+use sitrep_tests::lambda_delivery::FlakyStore;
 use sitrep_tests::{epoch, oncall_config_text, sqlite_store};
 
 fn config(extra_component: &str, layer_extra: &str) -> Config {
@@ -556,4 +558,120 @@ async fn an_incident_that_opens_again_after_its_resolution_pages_afresh() {
     assert_eq!(escalation.generation, 1);
     // And it escalates again.
     assert_eq!(paged(&rig.after(5).await), ["carol"]);
+}
+
+/// A pager over `rig`'s table whose writes fail as `FlakyStore` is told, sharing the rig's
+/// clock and notifier.
+fn flaky_pager(rig: &Rig) -> (Pager, Arc<FlakyStore>) {
+    let faults = Arc::new(FlakyStore::new(Arc::clone(&rig.store)));
+    let pager = Pager::new(
+        Arc::clone(&rig.config),
+        faults.clone(),
+        Arc::new(rig.clock.clone()),
+        Arc::new(rig.notifier.clone()),
+        Arc::new(SeededRandom::new(6)),
+        None,
+    )
+    .with_retry(RetryPolicy {
+        attempts: 1,
+        ..RetryPolicy::default()
+    });
+    (pager, faults)
+}
+
+#[tokio::test]
+async fn a_write_failing_while_the_resolution_is_told_costs_nobody_their_message() {
+    // Whichever of the resolution's writes fails (the escalation, its index entry, the
+    // notice's claim, a recipient's delivery), the record is retried and everyone paged is
+    // told exactly once.
+    for nth in 0..8 {
+        let rig = rig();
+        let (incident, opened) = rig.open().await;
+        rig.pager.handle(&[opened]).await;
+        assert_eq!(paged(&rig.after(5).await), ["carol"]);
+        rig.clock.advance(Duration::minutes(1));
+        incident::close(&*rig.store, &incident.id, rig.clock.now())
+            .await
+            .unwrap();
+        let resolved = rig.change_of(&incident.id, "2").await;
+        let (pager, faults) = flaky_pager(&rig);
+        faults.fail_nth_write(nth);
+        let first = pager.handle(std::slice::from_ref(&resolved)).await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            let retry = pager.handle(std::slice::from_ref(&resolved)).await;
+            assert!(retry.failed.is_empty(), "write {nth}: {:?}", retry.errors);
+        }
+        let told: Vec<String> = rig
+            .sent()
+            .into_iter()
+            .filter(|(_, kind)| *kind == MessageKind::Resolved)
+            .map(|(person, _)| person)
+            .collect();
+        assert_eq!(told, ["bob", "bob", "carol"], "write {nth} failed");
+    }
+}
+
+#[tokio::test]
+async fn a_write_failing_while_a_step_pages_two_people_costs_neither_their_page() {
+    // Step one pages the schedule's bob and carol together.
+    let text = oncall_config_text("", "").replace(
+        r#"targets = ["schedule:primary"]"#,
+        r#"targets = ["schedule:primary", "person:carol"]"#,
+    );
+    for nth in 0..10 {
+        let rig = rig_with(Config::parse(&text).unwrap(), epoch());
+        let (_, opened) = rig.open().await;
+        let (pager, faults) = flaky_pager(&rig);
+        faults.fail_nth_write(nth);
+        let first = pager.handle(std::slice::from_ref(&opened)).await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            let retry = pager.handle(std::slice::from_ref(&opened)).await;
+            assert!(retry.failed.is_empty(), "write {nth}: {:?}", retry.errors);
+        }
+        let paged: Vec<String> = rig
+            .sent()
+            .into_iter()
+            .filter(|(_, kind)| *kind == MessageKind::Page)
+            .map(|(person, _)| person)
+            .collect();
+        assert_eq!(paged, ["bob", "bob", "carol"], "write {nth} failed");
+    }
+}
+
+#[tokio::test]
+async fn someone_paged_whose_delivery_was_not_recorded_is_still_told_of_the_resolution() {
+    // Whichever write of the opening fails (the one recording bob's page among them, which
+    // leaves him marked sending), the record is retried and bob, paged once, hears that the
+    // incident is resolved.
+    for nth in 0..10 {
+        let rig = rig();
+        let (incident, opened) = rig.open().await;
+        let (pager, faults) = flaky_pager(&rig);
+        faults.fail_nth_write(nth);
+        let first = pager.handle(std::slice::from_ref(&opened)).await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            let retry = pager.handle(std::slice::from_ref(&opened)).await;
+            assert!(retry.failed.is_empty(), "write {nth}: {:?}", retry.errors);
+        }
+        rig.clock.advance(Duration::minutes(2));
+        incident::close(&*rig.store, &incident.id, rig.clock.now())
+            .await
+            .unwrap();
+        let resolved = rig.change_of(&incident.id, "2").await;
+        let report = pager.handle(&[resolved]).await;
+        assert!(report.failed.is_empty(), "write {nth}: {:?}", report.errors);
+        assert_eq!(
+            rig.sent(),
+            [
+                ("bob".to_owned(), MessageKind::Page),
+                ("bob".to_owned(), MessageKind::Page),
+                ("bob".to_owned(), MessageKind::Resolved),
+                ("bob".to_owned(), MessageKind::Resolved),
+            ],
+            "write {nth} failed"
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! The reply rules on the manual clock, against a Mastodon-format server on loopback and the
 //! real Mastodon client: who is answered and with what, exactly once (replays and racing
 //! batches on SQLite and on DynamoDB), follow-ups after recovery, public updates, dry runs,
-//! handoffs, budgets and rate limits, lost answers, and hostile mention text.
+//! handoffs, budgets and rate limits, lost answers, hostile mention text, and a failed write
+//! at any step of a reply costing neither its thread marker nor its follow-up.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use shared::social::connect::ClientDeps;
 use shared::social::transport::{RetryPolicy, Transport};
 use shared::social::{MentionKind, Platform};
 use shared::store::{ItemChange, Key, NewItem, Store, keys};
+use sitrep_tests::lambda_delivery::FlakyStore;
 use sitrep_tests::statuses::{Next, StatusServer};
 use sitrep_tests::{dynamo_store, epoch, replies_config_text, sqlite_store};
 use tokio::time::Instant;
@@ -965,4 +967,96 @@ async fn a_handoff_the_topic_refuses_fails_its_change_and_goes_out_once_on_the_r
         rig.outcome(&vip).await,
         (Outcome::HandedOff, Some("vip".into()))
     );
+}
+
+#[tokio::test]
+async fn a_write_failing_around_a_reply_still_closes_its_thread_and_brings_one_follow_up() {
+    // Whichever write of the mention's handling and its drain fails (the decision, the
+    // claim, the sending lease, the posted state, the thread markers, the follow-up list,
+    // the response record), the record is retried and the next drains carry on: the author
+    // gets one reply, then one follow-up, and a post in the thread is not answered again.
+    for nth in 0..20 {
+        let rig = rig("", "").await;
+        let faults = Arc::new(FlakyStore::new(Arc::clone(&rig.store)));
+        let store: Arc<dyn Store> = faults.clone();
+        let responder = responder(&rig.config, &store, &rig.clock, &rig.support);
+        rig.set_status("api", ComponentStatus::Down).await;
+        let mention = rig.mention("41", "ann", Intent::OutageReport, Some("api"));
+        let change = rig.store_mention(&mention).await;
+        faults.fail_nth_write(nth);
+        let first = responder
+            .handle(std::slice::from_ref(&change), deadline())
+            .await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            responder
+                .handle(std::slice::from_ref(&change), deadline())
+                .await;
+        }
+        // The schedule's next drains, past any sending lease.
+        rig.clock.advance(TimeDelta::minutes(2));
+        responder.drain(deadline()).await;
+        let mut thread = rig.mention("42", "bob", Intent::OutageReport, Some("api"));
+        thread.in_reply_to = Some("41".into());
+        let change = rig.store_mention(&thread).await;
+        responder.handle(&[change], deadline()).await;
+        rig.clock.advance(TimeDelta::minutes(5));
+        let resolved = rig
+            .set_status("api", ComponentStatus::Operational)
+            .await
+            .expect("the incident resolves");
+        responder.handle(&[resolved], deadline()).await;
+        let statuses: Vec<(Option<String>, String)> = rig
+            .server
+            .statuses()
+            .into_iter()
+            .map(|s| (s.in_reply_to, s.key.unwrap_or_default()))
+            .collect();
+        assert_eq!(statuses.len(), 2, "write {nth} failed: {statuses:#?}");
+        assert!(
+            statuses[0].1.starts_with("REPLIED#") && statuses[1].1.starts_with("FOLLOWUP#"),
+            "write {nth} failed: {statuses:#?}"
+        );
+        assert!(
+            statuses.iter().all(|(to, _)| to.as_deref() == Some("41")),
+            "write {nth} failed: {statuses:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_handoff_whose_mark_fails_once_is_not_handed_off_again_by_a_late_redelivery() {
+    // Whichever write of a complaint's handling fails once, the retry and a redelivery a
+    // few minutes later (past the handoff's lease) hand it to a person once in all.
+    for nth in 0..8 {
+        let rig = rig("", "").await;
+        let faults = Arc::new(FlakyStore::new(Arc::clone(&rig.store)));
+        let store: Arc<dyn Store> = faults.clone();
+        let responder = responder(&rig.config, &store, &rig.clock, &rig.support);
+        let complaint = rig.mention("51", "gus", Intent::Complaint, Some("login"));
+        let change = rig.store_mention(&complaint).await;
+        faults.fail_nth_write(nth);
+        let first = responder
+            .handle(std::slice::from_ref(&change), deadline())
+            .await;
+        faults.heal();
+        if !first.failed.is_empty() {
+            responder
+                .handle(std::slice::from_ref(&change), deadline())
+                .await;
+        }
+        rig.clock.advance(TimeDelta::minutes(3));
+        responder.handle(&[change], deadline()).await;
+        let reasons: Vec<String> = rig
+            .support
+            .handed_off()
+            .into_iter()
+            .map(|h| h.reason)
+            .collect();
+        assert_eq!(
+            reasons,
+            ["complaint_without_incident"],
+            "write {nth} failed"
+        );
+    }
 }

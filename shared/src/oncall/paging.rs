@@ -808,12 +808,20 @@ impl Pager {
             {
                 Ok(_) if stopped => return Ok(true),
                 Ok(_) => {
+                    // Everyone marked sending is paged now or never: a delivery that could
+                    // not be recorded must not cost the people after it their page.
+                    let mut unrecorded = None;
                     for person in due {
                         let outcome = self.page_person(escalation, &person, kind, report).await;
                         if let Delivery::Failed { reason, .. } = &outcome {
                             reasons.push(format!("{person}: {reason}"));
                         }
-                        self.record_delivery(&key, &person, outcome).await?;
+                        if let Err(e) = self.record_delivery(&key, &person, outcome).await {
+                            unrecorded.get_or_insert(e);
+                        }
+                    }
+                    if let Some(e) = unrecorded {
+                        return Err(e);
                     }
                     break;
                 }
@@ -1174,8 +1182,13 @@ impl Pager {
                     continue;
                 };
                 for recipient in item.decode::<PageClaim>()?.recipients {
-                    if matches!(recipient.delivery, Delivery::Sent { .. })
-                        && !people.contains(&recipient.person)
+                    // `Sending` stays when the run that paged could not record the delivery
+                    // (or died right after): they may have been paged, and must not be left
+                    // working on an incident that is over.
+                    if matches!(
+                        recipient.delivery,
+                        Delivery::Sent { .. } | Delivery::Sending { .. }
+                    ) && !people.contains(&recipient.person)
                     {
                         people.push(recipient.person);
                     }

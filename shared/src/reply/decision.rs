@@ -7,8 +7,8 @@
 //! resolved. Judging the post again then would see a different world (no incident, an older
 //! post) and reach a different decision: a second public reply under a new claim, a handoff
 //! for a post already answered. So the first judgement is written with a conditional create on
-//! `VERDICT#<platform>#<post id>` before anything is done about it, and every delivery of the
-//! post (the first included) carries out the recorded verdict. Carrying it out is idempotent
+//! `DECISION#<platform>#<post id>` before anything is done about it, and every delivery of the
+//! post (the first included) carries out the recorded decision. Carrying it out is idempotent
 //! in every step: the reply job's claim, its place in the outbox, the handoff claim and the
 //! response record each absorb a repetition. The result is **one reply per post, ever**,
 //! whatever the order, delay or repetition of the records.

@@ -78,32 +78,41 @@ pub async fn claim(
     )))
 }
 
-/// Marks the act at `key` done; the claim was taken at `version`. A failure here is only
-/// logged by callers: the act happened, and failing would only repeat it.
+/// Marks the act at `key` done; the claim was taken at `version`. A claim left unmarked is
+/// taken over once its lease runs out and the act done again, so the mark is tried a few
+/// times (the same write each time: one that was applied and only lost its answer is
+/// recognised). A failure after that is only logged by callers: the act happened, and
+/// failing would only repeat it sooner.
 pub async fn finish(
     store: &dyn Store,
     key: &Key,
     version: u64,
     expires_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let Some(held) = store.get(key).await? else {
-        return Ok(());
-    };
-    if held.version != version {
-        return Ok(());
+    let mut last = Ok(());
+    for _ in 0..ATTEMPTS {
+        let held = match store.get(key).await {
+            Ok(Some(held)) => held,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                last = Err(e);
+                continue;
+            }
+        };
+        if held.version != version {
+            return Ok(());
+        }
+        let mut attributes = held.attributes;
+        attributes.insert(DONE.into(), Value::Bool(true));
+        let mark = NewItem::new(key.clone(), attributes).expiring_at(expires_at);
+        for _ in 0..ATTEMPTS {
+            match store.update(mark.clone(), version).await {
+                Ok(_) | Err(StoreError::Conflict { .. }) => return Ok(()),
+                Err(e) => last = Err(e),
+            }
+        }
     }
-    let mut attributes = held.attributes;
-    attributes.insert(DONE.into(), Value::Bool(true));
-    match store
-        .update(
-            NewItem::new(key.clone(), attributes).expiring_at(expires_at),
-            version,
-        )
-        .await
-    {
-        Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
-        Err(e) => Err(e),
-    }
+    last
 }
 
 /// Gives the claim up after the act failed for certain, so that a retry acts then.
