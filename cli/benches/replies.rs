@@ -130,9 +130,8 @@ fn kind(key: &Key) -> String {
 /// The size DynamoDB bills a stored item at.
 fn stored_size(item: &Item) -> usize {
     let as_written = NewItem {
-        key: item.key.clone(),
-        attributes: item.attributes.clone(),
         expires_at: item.expires_at,
+        ..NewItem::new(item.key.clone(), item.attributes.clone())
     };
     item_size(&as_written, item.version)
 }

@@ -155,7 +155,7 @@ async fn every_call_of_the_site_links_and_webhook_is_one_its_role_allows() {
         tweet("1003", "9", "@acme the api is down again, 503 errors", now - Duration::minutes(1)),
     ]})
     .to_string();
-    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
     let taken = handle(
         &api,
         request("POST", "/webhooks/x", Some(&delivery), Some(&signature)),

@@ -12,16 +12,19 @@ mod rig;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::Response;
 use lambda_http::{Body, Request};
 use rig::*;
 use serde_json::{Value, json};
 use shared::clock::Clock;
+use shared::config::deployed;
+use shared::mentions::surge;
 use shared::oncall::paging::{AckVia, Escalation};
+use shared::social::Platform;
 use shared::social::x::webhook::WebhookKey;
 use shared::status_site::MAX_BODY;
-use shared::store::{Store, keys};
+use shared::store::{Query, Store, keys};
 use status_api::handle;
 
 #[tokio::test]
@@ -450,43 +453,6 @@ async fn a_delivery_signed_through_the_crc_endpoint_is_refused_and_changes_nothi
     assert!(surge::suspected(&*rig.store, "*").await.unwrap().is_some());
 }
 
-async fn paging(store: &dyn Store, now: DateTime<Utc>) {
-    let escalation = Escalation {
-        incident: INCIDENT.into(),
-        component: None,
-        title: "Public API is down".into(),
-        policy: PolicyId::parse("default").unwrap(),
-        urgency: Urgency::High,
-        code: "1234".into(),
-        opened_at: now,
-        started_at: now,
-        position: None,
-        next_at: Some(now + Duration::minutes(5)),
-        acknowledged: None,
-        resolved_at: None,
-        exhausted: false,
-        generation: 0,
-        resolved_version: None,
-    };
-    store
-        .put(NewItem::encode(keys::escalation(INCIDENT), &escalation).unwrap())
-        .await
-        .unwrap();
-}
-
-async fn mint(rig: &Rig) -> String {
-    token::mint(
-        &*rig.store,
-        &key(),
-        INCIDENT,
-        &PersonId::parse("alice").unwrap(),
-        rig.clock.now() + Duration::hours(1),
-        &SeededRandom::new(3),
-    )
-    .await
-    .unwrap()
-}
-
 async fn acknowledged_by(store: &dyn Store) -> Option<String> {
     store
         .get(&keys::escalation(INCIDENT))
@@ -647,7 +613,7 @@ async fn every_answer_carries_exactly_one_cache_control_and_one_nosniff() {
     let token = mint(&rig).await;
     let used = mint(&rig).await;
     let delivery = json!({"for_user_id": "42", "tweet_create_events": []}).to_string();
-    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
     let huge = "x".repeat(MAX_BODY + 1);
     let long_path = format!("/{}", "a".repeat(2000));
     let mut requests: Vec<(String, Request)> = Vec::new();

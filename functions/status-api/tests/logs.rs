@@ -86,14 +86,14 @@ async fn no_token_body_signature_or_phone_number_reaches_the_logs_at_any_level()
             tweet("1002", &format!("@acme {WORDS} 503s everywhere"), now),
         ]})
         .to_string();
-        let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+        let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
         let garbled = format!("{{\"for_user_id\": \"42\", {WORDS} {PHONE}");
-        let garbled_signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&garbled);
+        let garbled_signature = WebhookKey::new(CONSUMER_SECRET).signature(garbled.as_bytes());
         let stranger = json!({"for_user_id": "999", "tweet_create_events": [
             tweet("1003", &format!("@acme {WORDS} {PHONE}"), now),
         ]})
         .to_string();
-        let stranger_signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&stranger);
+        let stranger_signature = WebhookKey::new(CONSUMER_SECRET).signature(stranger.as_bytes());
         let forged = "sha256=Rm9yZ2VkU2lnbmF0dXJlRm9yZ2VkU2lnbmF0dXJlRm8=";
         let mut requests = vec![
             request("GET", &format!("/ack/{token}"), None),

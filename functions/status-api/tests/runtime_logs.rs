@@ -165,7 +165,7 @@ async fn at_trace_the_executable_logs_no_token_body_signature_or_phone_number() 
         "timestamp_ms": now.timestamp_millis().to_string()
     }]})
     .to_string();
-    let signature = WebhookKey::new(CONSUMER_SECRET).crc_response_token(&delivery);
+    let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
     let forged = "sha256=Rm9yZ2VkU2lnbmF0dXJlRm9yZ2VkU2lnbmF0dXJlRm8=";
     let events = vec![
         event("GET", "/", None, None),
