@@ -62,7 +62,15 @@ fn request(
 }
 
 /// A v1.1 Tweet object as `tweet_create_events` carries it.
-fn tweet(id: &str, user: &str, text: &str, at: DateTime<Utc>) -> Value {
+/// X's epoch for snowflake ids, in Unix milliseconds.
+const X_EPOCH_MS: i64 = 1_288_834_974_657;
+
+/// A post as X's Account Activity API delivers it, its id a snowflake made at `at` (the
+/// webhook checks that a post's id, `created_at` and `timestamp_ms` agree).
+fn tweet(sequence: u64, user: &str, text: &str, at: DateTime<Utc>) -> Value {
+    let ms = u64::try_from(at.timestamp_millis() - X_EPOCH_MS).unwrap();
+    let id = ((ms << 22) | sequence).to_string();
+    let id = id.as_str();
     json!({
         "created_at": at.format("%a %b %d %H:%M:%S +0000 %Y").to_string(),
         "id": id.parse::<u64>().unwrap(),
@@ -144,15 +152,23 @@ async fn every_call_of_the_site_links_and_webhook_is_one_its_role_allows() {
     }
 
     // X's CRC, then a delivery of three outage reports: stored, and a surge opened.
-    let crc = handle(&api, request("GET", "/webhooks/x?crc_token=c", None, None))
-        .await
-        .unwrap();
+    let crc = handle(
+        &api,
+        request(
+            "GET",
+            "/webhooks/x?crc_token=9b4507b3-9040-4669-9ca3-6b94edb50553",
+            None,
+            None,
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(status(crc), 200);
     let now = clock.now();
     let delivery = json!({"for_user_id": "42", "tweet_create_events": [
-        tweet("1001", "7", "@acme is the api down? getting 503s", now - Duration::minutes(3)),
-        tweet("1002", "8", "@acme api down for anyone else?", now - Duration::minutes(2)),
-        tweet("1003", "9", "@acme the api is down again, 503 errors", now - Duration::minutes(1)),
+        tweet(1, "7", "@acme is the api down? getting 503s", now - Duration::minutes(3)),
+        tweet(2, "8", "@acme api down for anyone else?", now - Duration::minutes(2)),
+        tweet(3, "9", "@acme the api is down again, 503 errors", now - Duration::minutes(1)),
     ]})
     .to_string();
     let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
