@@ -612,6 +612,13 @@ async fn every_answer_carries_exactly_one_cache_control_and_one_nosniff() {
     paging(&*rig.store, rig.clock.now()).await;
     let token = mint(&rig).await;
     let used = mint(&rig).await;
+    // A link spent a while ago (a repetition within minutes answers as the first did).
+    let spent = mint(&rig).await;
+    shared::oncall::token::redeem(&*rig.store, &key(), &spent, rig.clock.now())
+        .await
+        .unwrap();
+    rig.clock
+        .advance(shared::oncall::token::REPEAT_GRACE + Duration::seconds(1));
     let delivery = json!({"for_user_id": "42", "tweet_create_events": []}).to_string();
     let signature = WebhookKey::new(CONSUMER_SECRET).signature(delivery.as_bytes());
     let huge = "x".repeat(MAX_BODY + 1);
@@ -677,8 +684,12 @@ async fn every_answer_carries_exactly_one_cache_control_and_one_nosniff() {
         request("POST", &format!("/ack/{used}"), None),
     );
     add(
-        "POST used link".into(),
+        "POST used link again".into(),
         request("POST", &format!("/ack/{used}"), None),
+    );
+    add(
+        "POST spent link".into(),
+        request("POST", &format!("/ack/{spent}"), None),
     );
     add(
         "POST forged link".into(),

@@ -49,7 +49,12 @@ impl LogBuffer {
 }
 
 /// A v1.1 Tweet object as `tweet_create_events` carries it, by user 7 (`ann`).
-fn tweet(id: &str, text: &str, at: DateTime<Utc>) -> Value {
+fn tweet(sequence: &str, text: &str, at: DateTime<Utc>) -> Value {
+    // A snowflake id made at `at`: the webhook checks that id and times agree.
+    const X_EPOCH_MS: i64 = 1_288_834_974_657;
+    let ms = u64::try_from(at.timestamp_millis() - X_EPOCH_MS).unwrap();
+    let id = ((ms << 22) | sequence.parse::<u64>().unwrap()).to_string();
+    let id = id.as_str();
     json!({
         "created_at": at.format("%a %b %d %H:%M:%S +0000 %Y").to_string(),
         "id": id.parse::<u64>().unwrap(),
@@ -80,6 +85,13 @@ async fn no_token_body_signature_or_phone_number_reaches_the_logs_at_any_level()
         paging(&*rig.store, rig.clock.now()).await;
         let token = mint(&rig).await;
         let spent = mint(&rig).await;
+        // A link used a while ago (a repetition within minutes answers as the first did).
+        let old = mint(&rig).await;
+        shared::oncall::token::redeem(&*rig.store, &key(), &old, rig.clock.now())
+            .await
+            .unwrap();
+        rig.clock
+            .advance(shared::oncall::token::REPEAT_GRACE + chrono::Duration::seconds(1));
         let now = rig.clock.now();
         let delivery = json!({"for_user_id": "42", "tweet_create_events": [
             tweet("1001", &format!("@acme the api is down {WORDS} call me {PHONE}"), now),
@@ -106,6 +118,7 @@ async fn no_token_body_signature_or_phone_number_reaches_the_logs_at_any_level()
             request("GET", &format!("/ack/{token}?ref={token}"), None),
             request("POST", &format!("/ack/{spent}"), None),
             request("POST", &format!("/ack/{spent}"), None),
+            request("POST", &format!("/ack/{old}"), None),
             request("POST", &format!("/ack/{}", &token[..26]), None),
             request("GET", &format!("/{token}"), None),
             request("GET", &format!("/badge/{PHONE}.svg"), None),

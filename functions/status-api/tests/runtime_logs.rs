@@ -154,9 +154,11 @@ async fn at_trace_the_executable_logs_no_token_body_signature_or_phone_number() 
     )
     .await
     .unwrap();
+    // A snowflake id made at `now`: the webhook checks that id and times agree.
+    let id = (u64::try_from(now.timestamp_millis() - 1_288_834_974_657).unwrap() << 22) | 1;
     let delivery = json!({"for_user_id": "42", "tweet_create_events": [{
         "created_at": now.format("%a %b %d %H:%M:%S +0000 %Y").to_string(),
-        "id": 1001u64, "id_str": "1001",
+        "id": id, "id_str": id.to_string(),
         "text": format!("@acme the api is down {WORDS} call me {PHONE}"),
         "truncated": false,
         "user": {"id": 7, "id_str": "7", "name": "Ann", "screen_name": "ann"},
