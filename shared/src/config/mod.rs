@@ -13,6 +13,8 @@ mod oncall;
 mod raw;
 mod replies;
 mod validate;
+#[cfg(test)]
+mod properties;
 
 use std::collections::BTreeMap;
 use std::fmt;
