@@ -10,11 +10,11 @@ mod accounts;
 pub mod deployed;
 mod duration;
 mod oncall;
+#[cfg(test)]
+mod properties;
 mod raw;
 mod replies;
 mod validate;
-#[cfg(test)]
-mod properties;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -79,7 +79,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 fn boundary(text: &str, fraction: f64) -> usize {
     let chars = text.chars().count();
     let index = ((chars as f64) * fraction) as usize;
-    text.char_indices().nth(index).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 fn apply(text: &str, mutation: &Mutation) -> String {
@@ -115,7 +117,10 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     let Err(errors) = Config::parse(text) else {
         return Ok(());
     };
-    prop_assert!(!errors.0.is_empty(), "a refused configuration names an error");
+    prop_assert!(
+        !errors.0.is_empty(),
+        "a refused configuration names an error"
+    );
     let lines: Vec<&str> = text.split('\n').collect();
     for error in &errors.0 {
         prop_assert!(

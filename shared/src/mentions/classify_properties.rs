@@ -30,12 +30,46 @@ static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(|| Classifier::new(&COMP
 /// mixed with negations, emoji, mentions and noise.
 fn mention_text() -> impl Strategy<Value = String> {
     let word = prop_oneof![
-        prop::sample::select(&[
-            "down", "is", "the", "api", "not", "no", "working", "again", "thanks", "fixed",
-            "login", "invoices", "caído", "está", "panne", "kaputt", "läuft", "wieder", "?", "!",
-            "!!!", "@acme", "😡", "🎉", "❤️", "#outage", "503", "500", "http://x.example/down",
-            "can't", "cannot", "n't", "ÇA", "İ", "", " ",
-        ][..])
+        prop::sample::select(
+            &[
+                "down",
+                "is",
+                "the",
+                "api",
+                "not",
+                "no",
+                "working",
+                "again",
+                "thanks",
+                "fixed",
+                "login",
+                "invoices",
+                "caído",
+                "está",
+                "panne",
+                "kaputt",
+                "läuft",
+                "wieder",
+                "?",
+                "!",
+                "!!!",
+                "@acme",
+                "😡",
+                "🎉",
+                "❤️",
+                "#outage",
+                "503",
+                "500",
+                "http://x.example/down",
+                "can't",
+                "cannot",
+                "n't",
+                "ÇA",
+                "İ",
+                "",
+                " ",
+            ][..]
+        )
         .prop_map(str::to_owned),
         "\\PC{0,8}",
     ];

@@ -29,11 +29,39 @@ fn config() -> ProptestConfig {
 /// What people text: the command words, codes, punctuation and other scripts, in any order.
 fn sms_body() -> impl Strategy<Value = String> {
     let part = prop_oneof![
-        prop::sample::select(&[
-            "4", "6", "ack", "ACK", "Ack", "acknowledge", "res", "RESOLVE", "resolved", "help",
-            "H", "?", "#", ":", ".", " ", "  ", "\n", "1234", "12345", "123456", "1234567",
-            "123", "٣٤٥٦", "１２３４", "İ", "ß", "ǅ", "🔥",
-        ][..])
+        prop::sample::select(
+            &[
+                "4",
+                "6",
+                "ack",
+                "ACK",
+                "Ack",
+                "acknowledge",
+                "res",
+                "RESOLVE",
+                "resolved",
+                "help",
+                "H",
+                "?",
+                "#",
+                ":",
+                ".",
+                " ",
+                "  ",
+                "\n",
+                "1234",
+                "12345",
+                "123456",
+                "1234567",
+                "123",
+                "٣٤٥٦",
+                "１２３４",
+                "İ",
+                "ß",
+                "ǅ",
+                "🔥",
+            ][..]
+        )
         .prop_map(str::to_owned),
         "\\PC{0,6}",
     ];
@@ -52,7 +80,10 @@ fn check_command(body: &str) -> Result<(), TestCaseError> {
         }
         Command::Unknown(echo) => {
             prop_assert!(echo.chars().count() <= 40, "{echo:?}");
-            prop_assert!(body.trim().starts_with(echo.as_str()), "{echo:?} of {body:?}");
+            prop_assert!(
+                body.trim().starts_with(echo.as_str()),
+                "{echo:?} of {body:?}"
+            );
         }
         Command::Help => {}
     }

@@ -21,10 +21,25 @@ fn post_text() -> impl Strategy<Value = String> {
         "[a-z ]{0,10}",
         "https?://[a-z]{1,8}\\.example/[a-z0-9/_().,-]{0,12}",
         "@[a-z]{1,6}(@[a-z]{1,6}\\.social)?",
-        prop::sample::select(&[
-            " ", "\n", ".", ",", ")", "(", "@", "#", "障害", "👩\u{200D}👩\u{200D}👧", "🔥", "e\u{301}",
-            "http://", "https://", "www.example.com",
-        ][..])
+        prop::sample::select(
+            &[
+                " ",
+                "\n",
+                ".",
+                ",",
+                ")",
+                "(",
+                "@",
+                "#",
+                "障害",
+                "👩\u{200D}👩\u{200D}👧",
+                "🔥",
+                "e\u{301}",
+                "http://",
+                "https://",
+                "www.example.com",
+            ][..]
+        )
         .prop_map(str::to_owned),
         "\\PC{0,6}",
     ];
