@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(errors) = Config::parse(text) {
-        assert!(!errors.0.is_empty(), "a refused configuration names an error");
+        assert!(
+            !errors.0.is_empty(),
+            "a refused configuration names an error"
+        );
         let lines = text.split('\n').count();
         for error in &errors.0 {
             assert!(

@@ -4,9 +4,9 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use libfuzzer_sys::fuzz_target;
 use bytes::Bytes;
 use http::HeaderMap;
+use libfuzzer_sys::fuzz_target;
 use shared::social::mastodon::parse_page;
 use shared::social::transport::Response;
 
