@@ -10,6 +10,8 @@ mod accounts;
 pub mod deployed;
 mod duration;
 mod oncall;
+#[cfg(test)]
+mod properties;
 mod raw;
 mod replies;
 mod validate;

@@ -10,6 +10,8 @@
 //! - [`surge`]: outage reports from many people become a suspected incident, once.
 
 pub mod classify;
+#[cfg(test)]
+mod classify_properties;
 pub mod cycle;
 pub mod evaluation;
 pub mod intake;

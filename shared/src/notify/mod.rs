@@ -10,6 +10,8 @@
 
 pub mod console;
 pub mod gsm7;
+#[cfg(test)]
+mod gsm7_properties;
 pub mod sns;
 
 use std::future::Future;

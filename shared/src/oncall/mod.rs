@@ -15,6 +15,8 @@
 
 pub mod ack_route;
 pub mod paging;
+#[cfg(test)]
+mod properties;
 pub mod schedule;
 pub mod sms;
 pub mod token;

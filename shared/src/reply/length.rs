@@ -97,6 +97,31 @@ impl LengthRules {
 }
 
 fn x_weighted_length(text: &str) -> usize {
+    // twitter-text 0.3.1 slices two or three bytes before an `@` to look for `RT@`, and
+    // panics when that lands inside a multi-byte character (`ありがとう@dana`, `caféx@`).
+    // Measuring the text in pieces cut before each such `@` never reaches that slice, and
+    // counts the same: the weight of a post is the sum of its characters' weights and its
+    // URLs', none of which spans the cut (at worst a URL cut in two counts more, never less).
+    let mut total = 0usize;
+    let mut start = 0;
+    for (at, _) in text.match_indices(['@', '\u{FF20}']) {
+        if at > start && unsafe_before_at(text, at) {
+            total = total.saturating_add(x_piece_length(&text[start..at]));
+            start = at;
+        }
+    }
+    total.saturating_add(x_piece_length(&text[start..]))
+}
+
+/// Whether twitter-text's look-back for `RT@`/`RT:@` before the `@` at `at` would slice
+/// inside a character.
+fn unsafe_before_at(text: &str, at: usize) -> bool {
+    let two_back = at >= 2 && !text.is_char_boundary(at - 2);
+    let three_back = at >= 3 && text[..at].ends_with(':') && !text.is_char_boundary(at - 3);
+    two_back || three_back
+}
+
+fn x_piece_length(text: &str) -> usize {
     let result = twitter_text::parse(text, twitter_text_config::config_v3(), true);
     usize::try_from(result.weighted_length).unwrap_or(usize::MAX)
 }
@@ -157,6 +182,21 @@ mod tests {
         assert!(!x.fits(&"a".repeat(281)));
         assert!(!x.fits(&"障".repeat(141)));
         assert!(x.fits(&"障".repeat(140)));
+    }
+
+    #[test]
+    fn x_measures_an_at_sign_after_multi_byte_characters_without_panicking() {
+        // Each of these made twitter-text slice inside a character and panic.
+        let x = LengthRules::x();
+        assert_eq!(x.measure("🌀a@"), 2 + 1 + 1);
+        assert_eq!(x.measure("caféx@"), 6);
+        assert_eq!(x.measure("ありがとう@dana"), 10 + 5);
+        assert_eq!(x.measure("障:@dana"), 2 + 1 + 5);
+        assert_eq!(x.measure("a＠＠b"), 1 + 2 + 2 + 1);
+        assert_eq!(
+            x.measure("merci @dana https://status.example.com/incidents/42 é@x"),
+            12 + 23 + 4
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod decision;
 pub mod handoff;
 pub mod job;
 pub mod length;
+#[cfg(test)]
+mod length_properties;
 pub mod response;
 pub mod service;
 pub mod template;
