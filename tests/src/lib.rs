@@ -363,3 +363,39 @@ macro_rules! store_cases {
 pub async fn sqlite_store_async(clock: &ManualClock) -> Arc<dyn Store> {
     sqlite_store(clock)
 }
+
+/// The reply service over these ports with a Mastodon account's credentials (`sitrep/acme-m`,
+/// as [`replies_config_text`] names them) and quick retries, as the reply tests build it.
+pub fn responder(
+    config: &Arc<Config>,
+    store: &Arc<dyn Store>,
+    clock: &ManualClock,
+    support: &Arc<shared::reply::handoff::LogSupport>,
+) -> shared::reply::service::Responder {
+    let random = Arc::new(SeededRandom::new(7));
+    let transport = Transport::new(
+        RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+            timeout: Duration::from_secs(2),
+        },
+        random.clone(),
+    )
+    .unwrap();
+    let deps = shared::social::connect::ClientDeps {
+        transport,
+        store: Arc::clone(store),
+        clock: Arc::new(clock.clone()),
+        random: random.clone(),
+    };
+    let secrets = shared::secrets::EnvironmentSecrets::new()
+        .with("sitrep/acme-m", r#"{"access_token":"token"}"#);
+    shared::reply::service::Responder::new(
+        Arc::clone(config),
+        Arc::new(secrets),
+        deps,
+        random,
+        support.clone(),
+    )
+}

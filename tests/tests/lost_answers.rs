@@ -29,14 +29,13 @@ use shared::oncall::token::AckKey;
 use shared::random::SeededRandom;
 use shared::reply::handoff::LogSupport;
 use shared::reply::service::Responder;
-use shared::secrets::EnvironmentSecrets;
-use shared::social::connect::ClientDeps;
-use shared::social::transport::{RetryPolicy, Transport};
 use shared::social::{MentionKind, Platform};
 use shared::store::{ItemChange, NewItem, Query, Store, keys};
 use sitrep_tests::lost_answers::{Loss, LostAnswers, Write};
 use sitrep_tests::statuses::StatusServer;
-use sitrep_tests::{dynamo_store, epoch, oncall_config_text, replies_config_text, sqlite_store};
+use sitrep_tests::{
+    dynamo_store, epoch, oncall_config_text, replies_config_text, responder, sqlite_store,
+};
 use tokio::time::Instant;
 
 /// How often a failed event is delivered again before the test gives up on it.
@@ -357,39 +356,6 @@ struct ReplyTally {
     posts: BTreeMap<Option<String>, usize>,
     /// Handoffs, per post.
     handoffs: BTreeMap<String, usize>,
-}
-
-fn responder(
-    config: &Arc<Config>,
-    store: &Arc<dyn Store>,
-    clock: &ManualClock,
-    support: &Arc<LogSupport>,
-) -> Responder {
-    let random = Arc::new(SeededRandom::new(7));
-    let transport = Transport::new(
-        RetryPolicy {
-            attempts: 2,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(4),
-            timeout: Duration::from_secs(2),
-        },
-        random.clone(),
-    )
-    .unwrap();
-    let deps = ClientDeps {
-        transport,
-        store: Arc::clone(store),
-        clock: Arc::new(clock.clone()),
-        random: random.clone(),
-    };
-    let secrets = EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"token"}"#);
-    Responder::new(
-        Arc::clone(config),
-        Arc::new(secrets),
-        deps,
-        random,
-        support.clone(),
-    )
 }
 
 fn mention(clock: &ManualClock, post: &str, author: &str, intent: Intent) -> StoredMention {

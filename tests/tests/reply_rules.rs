@@ -26,7 +26,7 @@ use shared::social::{MentionKind, Platform};
 use shared::store::{ItemChange, Key, NewItem, Store, keys};
 use sitrep_tests::lambda_delivery::FlakyStore;
 use sitrep_tests::statuses::{Next, StatusServer};
-use sitrep_tests::{dynamo_store, epoch, replies_config_text, sqlite_store};
+use sitrep_tests::{dynamo_store, epoch, replies_config_text, responder, sqlite_store};
 use tokio::time::Instant;
 
 struct Rig {
@@ -36,39 +36,6 @@ struct Rig {
     server: StatusServer,
     config: Arc<Config>,
     responder: Responder,
-}
-
-fn responder(
-    config: &Arc<Config>,
-    store: &Arc<dyn Store>,
-    clock: &ManualClock,
-    support: &Arc<LogSupport>,
-) -> Responder {
-    let random = Arc::new(SeededRandom::new(7));
-    let transport = Transport::new(
-        RetryPolicy {
-            attempts: 2,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(10),
-            timeout: Duration::from_secs(2),
-        },
-        random.clone(),
-    )
-    .unwrap();
-    let deps = ClientDeps {
-        transport,
-        store: Arc::clone(store),
-        clock: Arc::new(clock.clone()),
-        random: random.clone(),
-    };
-    let secrets = EnvironmentSecrets::new().with("sitrep/acme-m", r#"{"access_token":"token"}"#);
-    Responder::new(
-        Arc::clone(config),
-        Arc::new(secrets),
-        deps,
-        random,
-        support.clone(),
-    )
 }
 
 async fn rig_on(store: Arc<dyn Store>, clock: ManualClock, account: &str, replies: &str) -> Rig {
